@@ -1,0 +1,1 @@
+"""Structural analysis of glass trajectories (coordination, PDFs, angles, rings, S(Q))."""

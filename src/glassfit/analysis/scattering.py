@@ -1,0 +1,137 @@
+"""Total neutron and X-ray structure factors (Faber–Ziman) from partial g(r), total PDFs, and R_chi.
+
+S_ab(Q) − 1 = 4πρ₀ ∫₀^rmax r² [g_ab(r) − 1] sin(Qr)/(Qr) M(r) dr, with the Lorch window
+M(r) = sin(πr/rmax)/(πr/rmax) (or 1). Totals: S(Q) − 1 = Σ_ab c_a c_b w_a w_b [S_ab(Q) − 1] / (Σ_a c_a w_a)²
+with w = coherent neutron scattering length b (periodictable; natural B or ¹¹B) or the X-ray form
+factor f(Q) of the neutral atom (Waasmaier & Kirfel, Acta Cryst. A51 (1995) 416, via xraydb).
+Total PDFs are G(r) = 4πρ₀r[g(r) − 1] = (2/π) ∫_{Qmin}^{Qmax} Q[S(Q) − 1] M(Q) sin(Qr) dQ (Å⁻², the
+PDFgui convention), with M(Q) the Lorch window in Q when enabled — the transform an experiment does.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+def neutron_lengths_fm(elements: list[str], boron_isotope: str = "natural") -> dict[str, float]:
+    """Coherent neutron scattering lengths b_c (fm) from periodictable (Sears 1992 tables)."""
+    import periodictable as pt
+
+    out = {}
+    for e in elements:
+        el = getattr(pt, e)
+        if e == "B" and boron_isotope == "11B":
+            el = el[11]
+        out[e] = float(el.neutron.b_c)
+    return out
+
+
+def xray_form_factors(elements: list[str], q_inv_A: np.ndarray) -> dict[str, np.ndarray]:
+    """Neutral-atom X-ray form factors f(Q) (electrons), Waasmaier–Kirfel via xraydb (argument sinθ/λ = Q/4π)."""
+    import xraydb
+
+    return {e: np.asarray(xraydb.f0(e, q_inv_A / (4 * np.pi)), float) for e in elements}
+
+
+def lorch(x: np.ndarray, x_max: float) -> np.ndarray:
+    """Lorch window sin(πx/x_max)/(πx/x_max)."""
+    return np.sinc(np.asarray(x) / x_max)
+
+
+def partial_structure_factors(
+    r: np.ndarray, g: dict[str, np.ndarray], rho0: float, q: np.ndarray, r_max: float, use_lorch: bool
+) -> dict[str, np.ndarray]:
+    """S_ab(Q) for each ``"a-b"`` partial g(r) given on bin centres ``r`` (uniform spacing)."""
+    dr = r[1] - r[0]
+    window = lorch(r, r_max) if use_lorch else np.ones_like(r)
+    kernel = np.sinc(np.outer(q, r) / np.pi) * (r**2 * window * dr)[None, :]  # sin(Qr)/(Qr) r² M dr
+    return {k: 1.0 + 4 * np.pi * rho0 * kernel @ (np.nan_to_num(v, nan=1.0) - 1.0) for k, v in g.items()}
+
+
+def faber_ziman_total(
+    s_ab: dict[str, np.ndarray], conc: dict[str, float], weights: dict[str, np.ndarray | float]
+) -> np.ndarray:
+    """Faber–Ziman total S(Q) from unordered partials ``"a-b"`` (both orders weighted)."""
+    mean_w = sum(conc[e] * np.asarray(weights[e]) for e in conc)
+    total = 0.0
+    for key, s in s_ab.items():
+        a, b = key.split("-")
+        mult = 1.0 if a == b else 2.0
+        total = total + mult * conc[a] * conc[b] * np.asarray(weights[a]) * np.asarray(weights[b]) * (s - 1.0)
+    return 1.0 + total / mean_w**2
+
+
+def total_pdf(q: np.ndarray, s: np.ndarray, r: np.ndarray, use_lorch: bool) -> np.ndarray:
+    """G(r) = (2/π) ∫ Q[S(Q) − 1] M(Q) sin(Qr) dQ over the given Q grid (trapezoid rule), Å⁻²."""
+    window = lorch(q, q[-1]) if use_lorch else np.ones_like(q)
+    f = q * (s - 1.0) * window
+    return (2 / np.pi) * np.trapezoid(f[None, :] * np.sin(np.outer(r, q)), q, axis=1)
+
+
+def structure_factors(pdf_result: dict, settings: dict) -> dict:
+    """Neutron and X-ray S(Q) (with partials) and total G(r) from a :class:`PDFAccumulator` result."""
+    table, meta = pdf_result["table"], pdf_result["meta"]
+    r = table["r_A"].to_numpy()
+    q = np.arange(settings["q_min_inv_A"], settings["q_max_inv_A"] + 1e-9, settings["q_step_inv_A"])
+    g = {c[2:]: table[c].to_numpy() for c in table.columns if c.startswith("g_")}
+    conc = meta["concentrations"]
+    rho0 = meta["number_density_inv_A3"]
+    s_ab = partial_structure_factors(r, g, rho0, q, meta["r_max_A"], settings["lorch"])
+    b = neutron_lengths_fm(list(conc), settings["boron_isotope"])
+    f = xray_form_factors(list(conc), q)
+    s_n = faber_ziman_total(s_ab, conc, b)
+    s_x = faber_ziman_total(s_ab, conc, f)
+    sq = pd.DataFrame({"Q_inv_A": q, "S_neutron": s_n, "S_xray": s_x, **{f"S_{k}": v for k, v in s_ab.items()}})
+    r_out = r[r <= meta["r_max_A"]]
+    gr = pd.DataFrame(
+        {
+            "r_A": r_out,
+            "G_neutron_inv_A2": total_pdf(q, s_n, r_out, settings["lorch"]),
+            "G_xray_inv_A2": total_pdf(q, s_x, r_out, settings["lorch"]),
+        }
+    )
+    out_meta = {
+        "analysis": "scattering",
+        "definition": "Faber-Ziman total S(Q) from partial g(r) (Lorch window in r when lorch=true); "
+        "G(r) = 4 pi rho0 r [g(r)-1] from the Fourier transform of Q[S(Q)-1] over the Q range (Lorch in Q when lorch=true)",
+        "lorch": bool(settings["lorch"]),
+        "boron_isotope": settings["boron_isotope"],
+        "neutron_b_fm": b,
+        "xray_form_factors": "neutral atoms, Waasmaier-Kirfel (xraydb)",
+        "q_range_inv_A": [float(q[0]), float(q[-1])],
+        "number_density_inv_A3": rho0,
+        "r_max_A": meta["r_max_A"],
+    }
+    comparisons = {}
+    for kind, key in (("neutron", "experimental_sq_neutron_csv"), ("xray", "experimental_sq_xray_csv")):
+        if settings.get(key):
+            exp = read_measured_sq(settings[key])
+            comparisons[kind] = {"csv": str(settings[key]), "R_chi": r_chi(q, sq[f"S_{kind}"].to_numpy(), exp)}
+    out_meta["comparison"] = comparisons
+    out_meta["R_chi_definition"] = (
+        "Wright's R_chi = sqrt(sum[F_sim - F_exp]^2 / sum F_exp^2) with F(Q) = Q[S(Q)-1], over the measured Q "
+        "points inside the simulated Q range (simulation interpolated)"
+    )
+    return {"sq": sq, "gr": gr, "meta": out_meta}
+
+
+def read_measured_sq(path: str | Path) -> pd.DataFrame:
+    """A measured S(Q) CSV: first two numeric columns taken as Q (Å⁻¹) and S; '#' lines are comments."""
+    df = pd.read_csv(path, comment="#")
+    if df.shape[1] < 2:
+        raise ValueError(f"{path}: measured S(Q) CSV needs two columns (Q, S)")
+    return pd.DataFrame({"Q_inv_A": df.iloc[:, 0].astype(float), "S": df.iloc[:, 1].astype(float)})
+
+
+def r_chi(q_sim: np.ndarray, s_sim: np.ndarray, measured: pd.DataFrame) -> float:
+    """Wright's R_chi between simulated and measured S(Q) (see module docstring for the definition)."""
+    qe, se = measured["Q_inv_A"].to_numpy(), measured["S"].to_numpy()
+    m = (qe >= q_sim[0]) & (qe <= q_sim[-1])
+    if m.sum() < 2:
+        raise ValueError("measured S(Q) does not overlap the simulated Q range")
+    fe = qe[m] * (se[m] - 1)
+    fs = qe[m] * (np.interp(qe[m], q_sim, s_sim) - 1)
+    return float(np.sqrt(((fs - fe) ** 2).sum() / (fe**2).sum()))

@@ -1,0 +1,252 @@
+"""Entry points: analyse one run's trajectory (:func:`run_suite`) and average replicas (:func:`gather`).
+
+Files written by :func:`run_suite` into ``outdir`` (each complete or absent: written to a temporary
+name and renamed):
+
+- ``coordination.json``  CN distributions, B3/B4/B5 fractions, mean bond lengths
+- ``pdf.csv`` / ``pdf.json``  partial g(r) and running CNs / metadata
+- ``angles.csv`` / ``angles.json``  bond angle distributions / means
+- ``rings.json``  ring size distribution and mean ring size
+- ``sq.csv``, ``gr_total.csv``, ``scattering.json``  S(Q) (neutron, X-ray, partials), total G(r), R_chi
+- ``summary.json``  the scalars of all analyses as one flat dict (keys with units)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from glassfit.trajectory import iter_dump
+
+from .angles import AnglesAccumulator
+from .coordination import CoordinationAccumulator
+from .core import FrameContext, cutoff_lookup, mean_std, resolve_settings
+from .pdf import PDFAccumulator
+from .rings import RingsAccumulator
+from .scattering import structure_factors
+
+ACCUMULATORS = {
+    "coordination": CoordinationAccumulator,
+    "pdf": PDFAccumulator,
+    "angles": AnglesAccumulator,
+    "rings": RingsAccumulator,
+}
+CURVE_FILES = {"pdf.csv": "r_A", "angles.csv": "angle_deg", "sq.csv": "Q_inv_A", "gr_total.csv": "r_A"}
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def _json_default(o: Any):
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return None if not np.isfinite(o) else float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(f"not JSON serialisable: {type(o)}")
+
+
+def _finite(o: Any) -> Any:
+    """Replace non-finite floats by None (JSON has no NaN), recursively."""
+    if isinstance(o, dict):
+        return {k: _finite(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_finite(v) for v in o]
+    if isinstance(o, np.ndarray):
+        return _finite(o.tolist())
+    if isinstance(o, float) and not np.isfinite(o):
+        return None
+    return o
+
+
+def write_json(path: str | Path, data: dict) -> None:
+    """Write ``data`` as indented JSON (NaN → null), atomically."""
+    _atomic_write(Path(path), json.dumps(_finite(data), indent=1, default=_json_default, allow_nan=False) + "\n")
+
+
+def write_csv(path: str | Path, df: pd.DataFrame) -> None:
+    """Write a table as CSV, atomically."""
+    _atomic_write(Path(path), df.to_csv(index=False, float_format="%.6g"))
+
+
+def analyse_frames(frames: Iterable, elements: Sequence[str], settings: dict | None = None, analyses: Sequence[str] | None = None) -> dict:
+    """Run the per-frame analyses over ``frames`` and return their results (nothing written).
+
+    Returns ``{"coordination": {...}, "pdf": {...}, "angles": {...}, "rings": {...}, "scattering": {...},
+    "timing_s": {...}}`` for the requested analyses.
+    """
+    s = resolve_settings(settings)
+    wanted = list(analyses if analyses is not None else s["analyses"])
+    per_frame = [a for a in ACCUMULATORS if a in wanted or (a == "pdf" and "scattering" in wanted)]
+    elements = list(elements)
+    accs = {a: ACCUMULATORS[a](s, elements) for a in per_frame}
+    cuts = [*s["coordination_cutoffs_A"].values(), *s["network_bond_cutoffs_A"].values()]
+    bond_cut = max(cuts) if cuts else 2.0
+    timing = dict.fromkeys([*per_frame, "neighbours", "read"], 0.0)
+    n = 0
+    it = iter(frames)
+    while True:
+        t0 = time.perf_counter()
+        frame = next(it, None)
+        timing["read"] += time.perf_counter() - t0
+        if frame is None:
+            break
+        n += 1
+        t0 = time.perf_counter()
+        ctx = FrameContext(frame, elements, s, bond_cut, None)
+        if set(per_frame) - {"pdf"}:
+            ctx.bonds
+        timing["neighbours"] += time.perf_counter() - t0
+        for name, acc in accs.items():
+            t0 = time.perf_counter()
+            acc.add(ctx)
+            timing[name] += time.perf_counter() - t0
+    if n == 0:
+        raise ValueError("the trajectory has no frames")
+    out: dict[str, Any] = {name: acc.result() for name, acc in accs.items()}
+    if "scattering" in wanted:
+        t0 = time.perf_counter()
+        out["scattering"] = structure_factors(out["pdf"], s)
+        timing["scattering"] = time.perf_counter() - t0
+    if "pdf" not in wanted:
+        out.pop("pdf", None)
+    out["timing_s"] = timing
+    out["n_frames"] = n
+    return out
+
+
+def summarize(results: dict) -> dict[str, float | None | str]:
+    """Flat dict of the scalar results (keys carry units; None = undefined, with a ``*_reason`` key)."""
+    out: dict[str, Any] = {"n_frames": results.get("n_frames")}
+    c = results.get("coordination")
+    if c:
+        for k in (3, 4, 5):
+            out[f"B{k}_fraction"] = c[f"B{k}_fraction"]
+        out["B4_fraction_undefined_reason"] = c["boron_undefined_reason"]
+        for pair, v in c["mean_cn"].items():
+            out[f"mean_cn_{pair}"] = v
+        for pair, v in c["mean_bond_length_A"].items():
+            out[f"mean_bond_length_{pair}_A"] = v
+    a = results.get("angles")
+    if a:
+        for k, v in a["meta"]["mean_angle_deg"].items():
+            out[f"mean_angle_{k}_deg"] = v
+    r = results.get("rings")
+    if r:
+        out["mean_ring_size_T"] = r["mean_ring_size"]
+        for size, frac in zip(r["size"], r["fraction"] or [None] * len(r["size"])):
+            out[f"ring_fraction_{size}"] = frac
+    sc = results.get("scattering")
+    if sc:
+        for kind, comp in sc["meta"]["comparison"].items():
+            out[f"R_chi_{kind}"] = comp["R_chi"]
+    p = results.get("pdf")
+    if p:
+        out["number_density_inv_A3"] = p["meta"]["number_density_inv_A3"]
+    return out
+
+
+def run_suite(
+    dump_path: str | Path,
+    elements: Sequence[str],
+    settings: dict | None,
+    outdir: str | Path,
+    analyses: Sequence[str] | None = None,
+) -> dict:
+    """Analyse one run's production trajectory and write one file per analysis into ``outdir``.
+
+    ``elements[i-1]`` is the element of LAMMPS type i. Returns the flat summary (also written as
+    ``summary.json``).
+    """
+    outdir = Path(outdir)
+    s = resolve_settings(settings)
+    res = analyse_frames(iter_dump(dump_path), elements, s, analyses)
+    if "coordination" in res:
+        write_json(outdir / "coordination.json", res["coordination"])
+    if "pdf" in res:
+        write_csv(outdir / "pdf.csv", res["pdf"]["table"])
+        write_json(outdir / "pdf.json", res["pdf"]["meta"])
+    if "angles" in res:
+        write_csv(outdir / "angles.csv", res["angles"]["table"])
+        write_json(outdir / "angles.json", res["angles"]["meta"])
+    if "rings" in res:
+        write_json(outdir / "rings.json", res["rings"])
+    if "scattering" in res:
+        write_csv(outdir / "sq.csv", res["scattering"]["sq"])
+        write_csv(outdir / "gr_total.csv", res["scattering"]["gr"])
+        write_json(outdir / "scattering.json", res["scattering"]["meta"])
+    summary = summarize(res)
+    summary["trajectory"] = str(dump_path)
+    summary["elements"] = list(elements)
+    summary["timing_s"] = res["timing_s"]
+    write_json(outdir / "summary.json", summary)
+    return summary
+
+
+def gather(run_dirs: Sequence[str | Path], outdir: str | Path) -> dict:
+    """Average replica runs: scalars of ``summary.json`` → mean/std/n; curves → ``<name>`` with _mean/_std columns.
+
+    Writes ``summary.json`` (``{key: {"mean", "std", "n"}}``), ``rings.json`` (mean ± std per size) and the
+    averaged curve CSVs into ``outdir``; returns the summary.
+    """
+    run_dirs = [Path(d) for d in run_dirs]
+    if not run_dirs:
+        raise ValueError("gather needs at least one run directory")
+    summaries = [json.loads((d / "summary.json").read_text()) for d in run_dirs]
+    keys = [k for k in summaries[0] if k not in ("trajectory", "elements", "timing_s") and not k.endswith("_reason")]
+    out: dict[str, Any] = {}
+    for k in keys:
+        vals = [s.get(k) for s in summaries]
+        if all(v is None or isinstance(v, (int, float)) for v in vals):
+            out[k] = mean_std(vals)
+    for k in summaries[0]:
+        if k.endswith("_reason"):
+            reasons = sorted({s.get(k) for s in summaries if s.get(k)})
+            out[k] = "; ".join(reasons) if reasons else None
+    out["runs"] = [str(d) for d in run_dirs]
+    outdir = Path(outdir)
+    write_json(outdir / "summary.json", out)
+    for name, x in CURVE_FILES.items():
+        tabs = [pd.read_csv(d / name) for d in run_dirs if (d / name).exists()]
+        if not tabs:
+            continue
+        n = min(len(t) for t in tabs)
+        cols = [c for c in tabs[0].columns if c != x and all(c in t for t in tabs)]
+        stack = np.stack([t[cols].to_numpy()[:n] for t in tabs])  # (runs, n, cols)
+        data = {x: tabs[0][x].to_numpy()[:n]}
+        with np.errstate(invalid="ignore"):
+            for k, c in enumerate(cols):
+                data[f"{c}_mean"] = np.nanmean(stack[:, :, k], axis=0) if len(tabs) else stack[0, :, k]
+                data[f"{c}_std"] = np.nanstd(stack[:, :, k], axis=0, ddof=1) if len(tabs) > 1 else np.full(n, np.nan)
+        write_csv(outdir / name, pd.DataFrame(data))
+    rings = [json.loads((d / "rings.json").read_text()) for d in run_dirs if (d / "rings.json").exists()]
+    if rings:
+        per_t = [r["rings_per_T"] for r in rings if r["rings_per_T"] is not None]
+        frac = [r["fraction"] for r in rings if r["fraction"] is not None]
+        write_json(
+            outdir / "rings.json",
+            {
+                "definition": rings[0]["definition"],
+                "size": rings[0]["size"],
+                "rings_per_T_mean": np.mean(per_t, 0).tolist() if per_t else None,
+                "rings_per_T_std": np.std(per_t, 0, ddof=1).tolist() if len(per_t) > 1 else None,
+                "fraction_mean": np.mean(frac, 0).tolist() if frac else None,
+                "fraction_std": np.std(frac, 0, ddof=1).tolist() if len(frac) > 1 else None,
+                "mean_ring_size": mean_std([r["mean_ring_size"] for r in rings]),
+                "n_runs": len(rings),
+            },
+        )
+    return out

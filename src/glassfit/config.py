@@ -1,0 +1,235 @@
+"""Campaign configuration: schema validation with defaults, cross-checks, and the resolved campaign dict.
+
+Every problem becomes one :class:`ConfigError` whose message names the file and key, e.g.
+``config/demo.yaml: md.protocol[2].duration_ps: stage 'quench' must last longer than 0 ps``.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from pathlib import Path
+
+import jsonschema
+import pandas as pd
+import yaml
+
+from glassfit import chemistry, lammps
+from glassfit.potential import Tunable, complete_set, read_parameter_sets, read_species, tunable_name
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
+LEARN_SCHEMA = ROOT / "workflow" / "schemas" / "learn.schema.yaml"
+TARGET_COLUMNS = ("density_g_cm3", "B4")
+ROLES = ("fit", "fit-density-only", "validation")
+
+
+class ConfigError(ValueError):
+    """A configuration problem, explained in one line."""
+
+
+def schema() -> dict:
+    """The config schema, with the learn section merged in when it exists."""
+    main = yaml.safe_load(SCHEMA.read_text())
+    if LEARN_SCHEMA.exists():
+        learn = yaml.safe_load(LEARN_SCHEMA.read_text())
+        learn.pop("$schema", None)
+        learn.setdefault("default", {})
+        main["properties"]["learn"] = learn
+    return main
+
+
+def _key(path) -> str:
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "(top level)"
+
+
+def _fill_defaults(validator_class):
+    """A validator that also writes schema defaults into the instance (as Snakemake's validate does)."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for name, sub in properties.items():
+                if "default" in sub and name not in instance:
+                    instance[name] = copy.deepcopy(sub["default"])
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+def validate(config: dict, source: str = "config") -> dict:
+    """Check ``config`` against the schema and fill in defaults (in place); returns it."""
+    validator = _fill_defaults(jsonschema.Draft202012Validator)(schema())
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
+    if errors:
+        e = errors[0]
+        if e.validator == "additionalProperties":
+            extra = sorted(set(e.instance) - set(e.schema.get("properties", {})))
+            raise ConfigError(f"{source}: {_key(list(e.absolute_path) + extra[:1])}: unknown key (allowed: {', '.join(e.schema.get('properties', {}))})")
+        raise ConfigError(f"{source}: {_key(e.absolute_path)}: {e.message}")
+    return config
+
+
+def read_glasses(path: str | Path) -> pd.DataFrame:
+    """The glass table: id, oxide mol % columns, targets and role; checked row by row."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{path}: glass table not found")
+    table = pd.read_csv(path, comment="#", dtype={"id": str})
+    for col in ("id", "role"):
+        if col not in table:
+            raise ConfigError(f"{path}: missing column {col!r}")
+    oxides = [c for c in table.columns if c not in ("id", "role", *TARGET_COLUMNS)]
+    for ox in oxides:
+        try:
+            chemistry.parse_formula(ox)
+        except ValueError:
+            raise ConfigError(f"{path}: column {ox!r} is neither an oxide formula nor one of id, role, {', '.join(TARGET_COLUMNS)}") from None
+    for row in table.itertuples(index=False):
+        row = row._asdict()
+        gid = row["id"]
+        amounts = {ox: row[ox] for ox in oxides}
+        if all(pd.isna(v) or v == 0 for v in amounts.values()):
+            if any(not pd.isna(row.get(t)) for t in TARGET_COLUMNS if t in row):
+                raise ConfigError(f"{path}: glass {gid!r} has a target but no composition (the glass is not defined)")
+            raise ConfigError(f"{path}: glass {gid!r} has no composition")
+        total = sum(0.0 if pd.isna(v) else float(v) for v in amounts.values())
+        if abs(total - 100.0) > 0.01:
+            raise ConfigError(f"{path}: glass {gid!r}: oxides sum to {total:g} mol %, not 100")
+        if row["role"] not in ROLES:
+            raise ConfigError(f"{path}: glass {gid!r}: role {row['role']!r} is not one of {', '.join(ROLES)}")
+    if table["id"].duplicated().any():
+        raise ConfigError(f"{path}: glass id {table['id'][table['id'].duplicated()].iloc[0]!r} appears twice")
+    return table.set_index("id")
+
+
+def _glasses(config: dict, source: str) -> list[dict]:
+    table = read_glasses(config["glasses"]["table"])
+    use = config["glasses"].get("use") or list(table.index)
+    for i, gid in enumerate(use):
+        if gid not in table.index:
+            raise ConfigError(f"{source}: glasses.use[{i}]: glass {gid!r} is not defined in {config['glasses']['table']}")
+    oxides = [c for c in table.columns if c not in ("role", *TARGET_COLUMNS)]
+    out = []
+    for gid in use:
+        row = table.loc[gid]
+        target = {t: (None if t not in row or pd.isna(row[t]) else float(row[t])) for t in TARGET_COLUMNS}
+        out.append(
+            {
+                "id": gid,
+                "composition": {ox: float(row[ox]) for ox in oxides if not pd.isna(row[ox]) and row[ox] > 0},
+                **target,
+                "role": row["role"],
+            }
+        )
+    return out
+
+
+def _tunables(config: dict, source: str) -> list[Tunable]:
+    pot = config["potential"]
+    sets = read_parameter_sets(pot["table"])
+    try:
+        start = complete_set(sets, pot["start"])
+    except KeyError as e:
+        raise ConfigError(f"{source}: potential.start: {e.args[0]}") from None
+    for i, name in enumerate(pot.get("initial_sets", [])):
+        try:
+            complete_set(sets, name)
+        except KeyError as e:
+            raise ConfigError(f"{source}: potential.initial_sets[{i}]: {e.args[0]}") from None
+    out = []
+    for i, t in enumerate(pot["tunable"]):
+        if t["pair"] not in start:
+            raise ConfigError(f"{source}: potential.tunable[{i}].pair: {t['pair']!r} names no pair of set {pot['start']!r} in {pot['table']}")
+        lo, hi = t["bounds_rel"]
+        if lo >= hi:
+            raise ConfigError(f"{source}: potential.tunable[{i}].bounds_rel: low ({lo:g}) must be below high ({hi:g})")
+        if not lo <= 0 <= hi:
+            raise ConfigError(f"{source}: potential.tunable[{i}].bounds_rel: the start value must lie inside [{lo:g}, {hi:g}]")
+        value = getattr(start[t["pair"]], {"A": "A_eV", "rho": "rho_A", "C": "C_eVA6"}[t["term"]])
+        bounds = sorted((value * (1 + lo), value * (1 + hi)))
+        out.append(Tunable(tunable_name(t["pair"], t["term"]), t["pair"], t["term"], value, bounds[0], bounds[1]))
+    names = [t.name for t in out]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{source}: potential.tunable: a parameter is listed twice")
+    return out
+
+
+def _check_md(config: dict, glasses: list[dict], source: str) -> None:
+    md = config["md"]
+    for section in ("protocol", "fallback"):
+        for i, stage in enumerate(md.get(section, [])):
+            if stage["duration_ps"] <= 0:
+                raise ConfigError(f"{source}: md.{section}[{i}].duration_ps: stage {stage['name']!r} must last longer than 0 ps (got {stage['duration_ps']:g})")
+            if stage["ensemble"] == "nvt" and "pressure_bar" in stage:
+                raise ConfigError(f"{source}: md.{section}[{i}].pressure_bar: an nvt stage has no pressure")
+    roles = [s.get("role") for s in md["protocol"]]
+    for role in ("density", "production"):
+        if roles.count(role) != 1:
+            raise ConfigError(f"{source}: md.protocol: exactly one stage needs role: {role} (found {roles.count(role)})")
+    production = md["protocol"][roles.index("production")]
+    if not production.get("dump_every_ps"):
+        raise ConfigError(f"{source}: md.protocol[{roles.index('production')}].dump_every_ps: the production stage must write frames")
+    species = {s.element: s for s in read_species(config["potential"]["species"])}
+    masses = {el: s.mass_g_mol for el, s in species.items()}
+    charges = {el: s.charge_e for el, s in species.items()}
+    cutoff = config["potential"]["cutoff_A"]
+    for g in glasses:
+        realised = chemistry.realise(g["composition"], config["system"]["atoms"])
+        missing = set(realised.atoms) - set(species)
+        if missing:
+            raise ConfigError(f"{source}: glass {g['id']!r} contains {', '.join(sorted(missing))}, which {config['potential']['species']} does not define")
+        if abs(realised.charge_e(charges)) > 1e-6:
+            raise ConfigError(f"{source}: glass {g['id']!r} is not charge-neutral with the charges of {config['potential']['species']}")
+        density = g["density_g_cm3"] or config["system"]["start_density_g_cm3"]
+        half_box = chemistry.box_length_A(realised.mass_g(masses), density) / 2
+        if cutoff >= half_box:
+            raise ConfigError(
+                f"{source}: potential.cutoff_A: {cutoff:g} Å is not below half the box ({half_box:.2f} Å) of glass {g['id']!r} "
+                f"with system.atoms = {config['system']['atoms']}; use more atoms or a shorter cutoff"
+            )
+    try:
+        lammps.find(md.get("lammps"), md.get("launcher"))
+    except lammps.LammpsNotFound as e:
+        raise ConfigError(f"{source}: {e}") from None
+
+
+def resolve(config: dict, source: str = "config") -> dict:
+    """Validate ``config`` and return the campaign: the config plus resolved ``glasses`` and ``tunable`` lists."""
+    config = validate(copy.deepcopy(config), source)
+    glasses = _glasses(config, source)
+    tunables = _tunables(config, source)
+    _check_md(config, glasses, source)
+    campaign = copy.deepcopy(config)
+    campaign["glasses_table"] = config["glasses"]["table"]
+    campaign["glasses"] = glasses
+    campaign["tunable"] = [t.__dict__.copy() for t in tunables]
+    campaign["results"] = str(Path(config["results_dir"]) / config["campaign"])
+    return campaign
+
+
+def load(path: str | Path, overrides: dict | None = None) -> dict:
+    """Read, validate and resolve a config file."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{path}: config file not found")
+    try:
+        config = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
+    config.update(overrides or {})
+    return resolve(config, str(path))
+
+
+def tunables(campaign: dict) -> list[Tunable]:
+    return [Tunable(**t) for t in campaign["tunable"]]
+
+
+def is_fitted(glass: dict, prop: str) -> bool:
+    """Whether ``prop`` of ``glass`` enters the objective."""
+    if glass["role"] == "validation" or glass.get(prop) is None or (isinstance(glass.get(prop), float) and math.isnan(glass[prop])):
+        return False
+    return not (glass["role"] == "fit-density-only" and prop != "density_g_cm3")

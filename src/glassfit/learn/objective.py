@@ -1,0 +1,113 @@
+"""Objective: weighted squared errors of simulated vs experimental density and B4 over the fitted glasses."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .settings import fitted_glasses, mol_fractions, param_names, settings
+
+PROPERTIES = ("density_g_cm3", "B4")
+
+
+def _value(x) -> float:
+    """Experimental value as float, NaN for None/missing."""
+    return float("nan") if x is None else float(x)
+
+
+def fit_targets(config: dict) -> pd.DataFrame:
+    """Experimental values and effective weights (0 = not fitted) of the fitted glasses, indexed by glass id."""
+    obj = settings(config)["objective"]
+    rows = []
+    for g in fitted_glasses(config):
+        density = _value(g.get("density_g_cm3"))
+        b4 = _value(g.get("B4")) if g.get("role", "fit") == "fit" else float("nan")
+        rows.append({
+            "glass": str(g["id"]),
+            "density_g_cm3_exp": density,
+            "B4_exp": b4,
+            "density_g_cm3_weight": 0.0 if np.isnan(density) else float(obj["density_weight"]),
+            "B4_weight": 0.0 if np.isnan(b4) else float(obj["B4_weight"]),
+            "B2O3_fraction": mol_fractions(g, ["B2O3"])[0],
+        })
+    targets = pd.DataFrame(rows, columns=["glass", "density_g_cm3_exp", "B4_exp", "density_g_cm3_weight",
+                                          "B4_weight", "B2O3_fraction"]).set_index("glass")
+    if obj["B4_weight_by_B2O3"]:
+        used = targets["B4_weight"] > 0
+        mean_fraction = targets.loc[used, "B2O3_fraction"].mean() if used.any() else 0.0
+        if mean_fraction > 0:
+            targets.loc[used, "B4_weight"] *= targets.loc[used, "B2O3_fraction"] / mean_fraction
+    return targets
+
+
+def error_terms(density_sim: np.ndarray, b4_sim: np.ndarray, targets: pd.DataFrame,
+                config: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Objective contributions of density and B4; arrays broadcast with the glasses (targets rows) last."""
+    obj = settings(config)["objective"]
+    penalty = float(obj["missing_penalty"])
+    terms = []
+    for sim, prop, scale in ((density_sim, "density_g_cm3", obj["density_scale_g_cm3"]),
+                             (b4_sim, "B4", obj["B4_scale"])):
+        exp = targets[f"{prop}_exp"].to_numpy()
+        weight = targets[f"{prop}_weight"].to_numpy()
+        sim = np.asarray(sim, dtype=float)
+        fitted = weight > 0
+        with np.errstate(invalid="ignore"):
+            term = weight * ((sim - exp) / float(scale)) ** 2
+        term = np.where(fitted, term, 0.0)
+        term = np.where(fitted & np.isnan(sim), penalty, term)  # failed/missing value: never a good score
+        terms.append(term)
+    return terms[0], terms[1]
+
+
+def glass_errors(table: pd.DataFrame, config: dict) -> pd.DataFrame:
+    """Per candidate x fitted glass: simulated, experimental, error (sim - exp) and objective terms.
+
+    `table` has columns candidate, glass, density_g_cm3_mean, B4_mean (MD data set or surrogate
+    predictions). Validation glasses are dropped; a fitted glass missing for a candidate counts as failed.
+    """
+    targets = fit_targets(config)
+    candidates = pd.unique(table["candidate"].astype(str))
+    full = pd.MultiIndex.from_product([candidates, targets.index], names=["candidate", "glass"])
+    sim = (table.assign(candidate=table["candidate"].astype(str), glass=table["glass"].astype(str))
+           .drop_duplicates(["candidate", "glass"], keep="last")
+           .set_index(["candidate", "glass"])[["density_g_cm3_mean", "B4_mean"]]
+           .reindex(full))
+    out = sim.reset_index().rename(columns={"density_g_cm3_mean": "density_g_cm3_sim", "B4_mean": "B4_sim"})
+    n_c = len(candidates)
+    tg = targets.loc[out["glass"]].reset_index(drop=True)
+    out["density_g_cm3_exp"] = tg["density_g_cm3_exp"].to_numpy()
+    out["B4_exp"] = tg["B4_exp"].to_numpy()
+    out["density_g_cm3_error"] = out["density_g_cm3_sim"] - out["density_g_cm3_exp"]
+    out["B4_error"] = out["B4_sim"] - out["B4_exp"]
+    shape = (n_c, len(targets))
+    d_term, b_term = error_terms(out["density_g_cm3_sim"].to_numpy().reshape(shape),
+                                 out["B4_sim"].to_numpy().reshape(shape), targets, config)
+    out["density_term"] = d_term.ravel()
+    out["B4_term"] = b_term.ravel()
+    out["objective_term"] = out["density_term"] + out["B4_term"]
+    return out
+
+
+def objective(table: pd.DataFrame, config: dict) -> pd.Series:
+    """Objective per candidate (sum of the glass terms; lower is better), indexed by candidate id."""
+    errors = glass_errors(table, config)
+    series = errors.groupby("candidate", sort=False)["objective_term"].sum()
+    series.name = "objective"
+    return series
+
+
+def best_observed(dataset: pd.DataFrame, config: dict) -> pd.DataFrame:
+    """Candidates sorted by observed objective (best first), with parameters and per-glass errors."""
+    errors = glass_errors(dataset, config)
+    obj = errors.groupby("candidate", sort=False)["objective_term"].sum().rename("objective")
+    wide = errors.pivot(index="candidate", columns="glass", values=["density_g_cm3_error", "B4_error"])
+    wide.columns = [f"{prop}_{glass}" for prop, glass in wide.columns]
+    glass_order = list(fit_targets(config).index)
+    wide = wide[[f"{p}_error_{g}" for g in glass_order for p in PROPERTIES]]
+    info_cols = [c for c in ["iteration", *param_names(config)] if c in dataset.columns]
+    info = (dataset.assign(candidate=dataset["candidate"].astype(str))
+            .drop_duplicates("candidate", keep="last").set_index("candidate")[info_cols])
+    out = info.join(obj, how="right").join(wide)
+    out = out.sort_values("objective", kind="stable")
+    out.index.name = "candidate"
+    return out.reset_index()

@@ -1,0 +1,76 @@
+"""Stop rules of the active-learning loop: maximum iterations, MD-run budget, convergence."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .objective import objective
+from .settings import settings
+
+
+def best_so_far(dataset: pd.DataFrame, config: dict) -> list[float]:
+    """Best observed objective after each iteration present in the data set, in iteration order."""
+    if dataset.empty:
+        return []
+    obj = objective(dataset, config)
+    first_iter = (dataset.assign(candidate=dataset["candidate"].astype(str))
+                  .groupby("candidate")["iteration"].min())
+    per_iter = pd.DataFrame({"objective": obj, "iteration": first_iter.reindex(obj.index)})
+    best = per_iter.groupby("iteration")["objective"].min().sort_index()
+    return [float(v) for v in np.minimum.accumulate(best.to_numpy())]
+
+
+def converged(history: list[float], config: dict) -> bool:
+    """True when the best-so-far objective improved by less than `tolerance` (relative) over `patience` iterations."""
+    conv = settings(config)["convergence"]
+    patience = int(conv["patience"])
+    if len(history) <= patience:
+        return False
+    old, new = float(history[-1 - patience]), float(history[-1])
+    if not math.isfinite(old):
+        return False
+    if old <= 0:
+        return True  # a perfect fit cannot improve
+    return (old - new) / abs(old) < float(conv["tolerance"])
+
+
+def md_runs_used(dataset: pd.DataFrame) -> int:
+    """MD runs spent so far (successful and failed replicas of every candidate x glass)."""
+    if dataset.empty:
+        return 0
+    return int(dataset["n_ok"].fillna(0).sum() + dataset["n_failed"].fillna(0).sum())
+
+
+def affordable_candidates(dataset: pd.DataFrame, config: dict) -> int:
+    """Candidates the next iteration may propose: candidates_per_iteration, reduced to fit the MD budget."""
+    learn = settings(config)
+    k = int(learn["candidates_per_iteration"])
+    budget = learn["budget_md_runs"]
+    if budget is None or dataset.empty:
+        return k
+    used = md_runs_used(dataset)
+    per_candidate = used / max(dataset["candidate"].nunique(), 1)
+    if per_candidate <= 0:
+        return k
+    return max(0, min(k, int((int(budget) - used) // per_candidate)))
+
+
+def stop_reason(dataset: pd.DataFrame, iteration_next: int, config: dict) -> str | None:
+    """Why the campaign should not start iteration `iteration_next` (human-readable), or None to go on."""
+    learn = settings(config)
+    if iteration_next >= int(learn["iterations"]):
+        return (f"reached the maximum number of iterations ({learn['iterations']}, learn.iterations, "
+                f"iteration 0 included)")
+    budget = learn["budget_md_runs"]
+    if budget is not None and not dataset.empty and affordable_candidates(dataset, config) == 0:
+        return (f"MD budget exhausted: {md_runs_used(dataset)} of {budget} runs used (learn.budget_md_runs), "
+                f"not enough left for one more candidate")
+    history = best_so_far(dataset, config)
+    if converged(history, config):
+        conv = learn["convergence"]
+        return (f"converged: best objective {history[-1]:.4g} improved by less than "
+                f"{conv['tolerance']:.3g} (relative) over the last {conv['patience']} iterations "
+                f"(learn.convergence)")
+    return None

@@ -1,0 +1,246 @@
+"""Composition-aware MLP ensemble predicting density and B4 from tunable parameters and glass composition."""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .settings import bounds, mol_fractions, oxides, param_names, settings
+
+OUTPUTS = ("density_g_cm3", "B4")
+STATE_FILE = "surrogate.pt"
+META_FILE = "surrogate.json"
+
+
+class EnsembleMLP(torch.nn.Module):
+    """M independent MLPs evaluated together with batched matrix products (fast on CPU)."""
+
+    def __init__(self, n_members: int, n_in: int, hidden: list[int], n_out: int,
+                 generator: torch.Generator | None = None):
+        super().__init__()
+        sizes = [n_in, *hidden, n_out]
+        self.weights = torch.nn.ParameterList()
+        self.biases = torch.nn.ParameterList()
+        for a, b in zip(sizes[:-1], sizes[1:]):
+            bound = 1.0 / math.sqrt(a)  # torch.nn.Linear's default uniform init, one draw per member
+            w = (torch.rand(n_members, a, b, generator=generator) * 2 - 1) * bound
+            c = (torch.rand(n_members, 1, b, generator=generator) * 2 - 1) * bound
+            self.weights.append(torch.nn.Parameter(w))
+            self.biases.append(torch.nn.Parameter(c))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Map inputs (n, n_in) or (M, n, n_in) to outputs (M, n, n_out)."""
+        m = self.weights[0].shape[0]
+        if x.dim() == 2:
+            x = x.unsqueeze(0).expand(m, -1, -1)
+        last = len(self.weights) - 1
+        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+            x = torch.baddbmm(b, x, w)
+            if i < last:
+                x = torch.nn.functional.silu(x)
+        return x
+
+
+@dataclass
+class Surrogate:
+    """Trained ensemble plus everything needed to build its inputs and undo the output scaling."""
+
+    param_names: list[str]
+    low: list[float]
+    high: list[float]
+    oxides: list[str]
+    compositions: dict[str, list[float]]  # glass id -> mol fractions of `oxides`
+    hidden_layers: list[int]
+    n_members: int
+    out_mean: list[float]
+    out_std: list[float]
+    net: EnsembleMLP
+    metrics: dict = field(default_factory=dict)
+
+    def features(self, unit: np.ndarray, glasses: list[str]) -> torch.Tensor:
+        """Inputs for every (point, glass) pair, point-major: normalised parameters then mol fractions."""
+        unknown = [g for g in glasses if g not in self.compositions]
+        if unknown:
+            raise KeyError(f"surrogate knows no composition for glasses {unknown}")
+        unit = np.atleast_2d(np.asarray(unit, dtype=np.float32))
+        comp = np.array([self.compositions[g] for g in glasses], dtype=np.float32)
+        n, g = unit.shape[0], comp.shape[0]
+        x = np.concatenate([np.repeat(unit, g, axis=0), np.tile(comp, (n, 1))], axis=1)
+        return torch.from_numpy(x)
+
+    def predict_members(self, unit: np.ndarray, glasses: list[str]) -> np.ndarray:
+        """Physical-unit predictions of every member, shape (members, points, glasses, outputs)."""
+        unit = np.atleast_2d(unit)
+        with torch.no_grad():
+            y = self.net(self.features(unit, glasses)).numpy().astype(float)
+        y = y * np.asarray(self.out_std) + np.asarray(self.out_mean)
+        return y.reshape(self.n_members, unit.shape[0], len(glasses), len(OUTPUTS))
+
+    def normalise(self, params: pd.DataFrame) -> np.ndarray:
+        """Absolute parameter columns of a frame mapped to the [0,1] box of the bounds."""
+        missing = [n for n in self.param_names if n not in params.columns]
+        if missing:
+            raise KeyError(f"parameter columns missing: {missing}")
+        low, high = np.asarray(self.low), np.asarray(self.high)
+        return (params[self.param_names].to_numpy(dtype=float) - low) / (high - low)
+
+    def predict(self, params: pd.DataFrame, glasses: list[str]) -> pd.DataFrame:
+        """Rows candidate x glass with density_g_cm3_mean/std and B4_mean/std (std = ensemble spread).
+
+        The candidate column is copied from params['candidate'] when present, else from the index.
+        """
+        glasses = [str(g) for g in glasses]
+        y = self.predict_members(self.normalise(params), glasses)
+        mean, std = y.mean(axis=0), y.std(axis=0)
+        ids = params["candidate"] if "candidate" in params.columns else params.index
+        out = pd.DataFrame({
+            "candidate": np.repeat(np.asarray(ids).astype(str), len(glasses)),
+            "glass": np.tile(glasses, len(params)),
+        })
+        for j, name in enumerate(OUTPUTS):
+            out[f"{name}_mean"] = mean[..., j].ravel()
+            out[f"{name}_std"] = std[..., j].ravel()
+        return out
+
+    def save(self, directory: str | Path) -> None:
+        """Write surrogate.pt (weights) and surrogate.json (everything else), each complete or absent."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        meta = {k: getattr(self, k) for k in ("param_names", "low", "high", "oxides", "compositions",
+                                             "hidden_layers", "n_members", "out_mean", "out_std", "metrics")}
+        tmp = directory / (STATE_FILE + ".tmp")
+        torch.save(self.net.state_dict(), tmp)
+        tmp.replace(directory / STATE_FILE)
+        tmp = directory / (META_FILE + ".tmp")
+        tmp.write_text(json.dumps(meta, indent=1))
+        tmp.replace(directory / META_FILE)
+
+    @classmethod
+    def load(cls, directory: str | Path) -> "Surrogate":
+        """Read a surrogate written by save()."""
+        directory = Path(directory)
+        meta = json.loads((directory / META_FILE).read_text())
+        net = EnsembleMLP(meta["n_members"], len(meta["param_names"]) + len(meta["oxides"]),
+                          meta["hidden_layers"], len(OUTPUTS))
+        net.load_state_dict(torch.load(directory / STATE_FILE, weights_only=True))
+        net.eval()
+        return cls(net=net, **meta)
+
+
+def _split_candidates(candidates: np.ndarray, val_fraction: float,
+                      rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Random candidate split into train and validation ids, keeping at least one for training."""
+    n = len(candidates)
+    n_val = min(int(round(val_fraction * n)), n - 1)
+    order = rng.permutation(n)
+    return candidates[order[n_val:]], candidates[order[:n_val]]
+
+
+def _rmse(pred: np.ndarray, target: np.ndarray) -> float:
+    """RMSE over the finite targets (NaN when there are none)."""
+    ok = np.isfinite(target)
+    return float(np.sqrt(np.mean((pred[ok] - target[ok]) ** 2))) if ok.any() else float("nan")
+
+
+def train(dataset: pd.DataFrame, config: dict, seed: int) -> tuple[Surrogate, dict]:
+    """Train the ensemble on the data set's rows with values; return it and its RMSE metrics (physical units)."""
+    cfg = settings(config)["surrogate"]
+    names = param_names(config)
+    low, high = bounds(config)
+    ox = oxides(config)
+    comps = {str(g["id"]): mol_fractions(g, ox) for g in config["glasses"]}
+
+    data = dataset.assign(candidate=dataset["candidate"].astype(str), glass=dataset["glass"].astype(str))
+    unknown = sorted(set(data["glass"]) - set(comps))
+    if unknown:
+        raise ValueError(f"data set has glasses not in config 'glasses': {unknown}")
+    y_all = data[[f"{o}_mean" for o in OUTPUTS]].to_numpy(dtype=float)
+    data = data[np.isfinite(y_all).any(axis=1)].reset_index(drop=True)
+    if data.empty:
+        raise ValueError("no data set row has a density or B4 value: nothing to train the surrogate on")
+
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    rng = np.random.default_rng(seed)
+
+    unit = (data[names].to_numpy(dtype=float) - low) / (high - low)
+    comp = np.array([comps[g] for g in data["glass"]])
+    x = torch.tensor(np.concatenate([unit, comp], axis=1), dtype=torch.float32)
+    y_phys = data[[f"{o}_mean" for o in OUTPUTS]].to_numpy(dtype=float)
+    mean = np.nanmean(y_phys, axis=0)
+    std = np.nanstd(y_phys, axis=0)
+    mean = np.where(np.isfinite(mean), mean, 0.0)
+    std = np.where(np.isfinite(std) & (std > 1e-12), std, 1.0)
+    y_std = (y_phys - mean) / std
+    mask = torch.tensor(np.isfinite(y_std), dtype=torch.float32)
+    y = torch.tensor(np.nan_to_num(y_std), dtype=torch.float32)
+
+    candidates = pd.unique(data["candidate"])
+    train_ids, val_ids = _split_candidates(np.asarray(candidates), float(cfg["val_fraction"]), rng)
+    is_train = data["candidate"].isin(train_ids).to_numpy()
+    tr, va = np.flatnonzero(is_train), np.flatnonzero(~is_train)
+
+    m = int(cfg["ensemble_size"])
+    # per-member row weights: bootstrap counts of training candidates (all glasses of a candidate together)
+    cand_index = pd.Index(train_ids).get_indexer(data["candidate"].to_numpy()[tr])
+    if cfg["bootstrap"]:
+        counts = np.stack([np.bincount(rng.integers(0, len(train_ids), len(train_ids)),
+                                       minlength=len(train_ids)) for _ in range(m)])
+    else:
+        counts = np.ones((m, len(train_ids)))
+    w_tr = torch.tensor(counts[:, cand_index], dtype=torch.float32).unsqueeze(-1) * mask[tr]  # (M, n_tr, 2)
+    w_tr_sum = w_tr.sum(dim=(1, 2)).clamp_min(1.0)
+    x_tr, y_tr = x[tr], y[tr]
+    x_va, y_va, m_va = x[va], y[va], mask[va]
+    use_val = len(va) > 0 and float(m_va.sum()) > 0
+
+    net = EnsembleMLP(m, x.shape[1], list(cfg["hidden_layers"]), len(OUTPUTS), generator=gen)
+    opt = torch.optim.AdamW(net.parameters(), lr=float(cfg["learning_rate"]),
+                            weight_decay=float(cfg["weight_decay"]))
+    best_loss = torch.full((m,), float("inf"))
+    best_state = [p.detach().clone() for p in net.parameters()]
+    stale = torch.zeros(m, dtype=torch.long)
+    patience = int(cfg["patience"])
+    epochs_run = 0
+    for epoch in range(int(cfg["max_epochs"])):
+        opt.zero_grad(set_to_none=True)
+        loss_m = ((net(x_tr) - y_tr) ** 2 * w_tr).sum(dim=(1, 2)) / w_tr_sum
+        loss_m.sum().backward()
+        opt.step()
+        epochs_run = epoch + 1
+        with torch.no_grad():
+            if use_val:
+                track = ((net(x_va) - y_va) ** 2 * m_va).sum(dim=(1, 2)) / m_va.sum()
+            else:
+                track = ((net(x_tr) - y_tr) ** 2 * w_tr).sum(dim=(1, 2)) / w_tr_sum
+            improved = track < best_loss * (1 - 1e-4)
+            best_loss = torch.where(improved, track, best_loss)
+            stale = torch.where(improved, torch.zeros_like(stale), stale + 1)
+            for keep, p in zip(best_state, net.parameters()):
+                shape = (m,) + (1,) * (p.dim() - 1)
+                keep.copy_(torch.where(improved.view(shape), p, keep))
+        if bool((stale >= patience).all()):
+            break
+    with torch.no_grad():
+        for keep, p in zip(best_state, net.parameters()):
+            p.copy_(keep)
+    net.eval()
+
+    surrogate = Surrogate(param_names=names, low=low.tolist(), high=high.tolist(), oxides=ox,
+                          compositions=comps, hidden_layers=list(cfg["hidden_layers"]), n_members=m,
+                          out_mean=mean.tolist(), out_std=std.tolist(), net=net)
+    with torch.no_grad():
+        pred = net(x).mean(dim=0).numpy().astype(float) * std + mean
+    metrics: dict = {}
+    for j, name in enumerate(OUTPUTS):
+        metrics[f"{name}_rmse_train"] = _rmse(pred[tr, j], y_phys[tr, j])
+        metrics[f"{name}_rmse_val"] = _rmse(pred[va, j], y_phys[va, j])
+    metrics.update({"n_train": int(len(tr)), "n_val": int(len(va)), "n_train_candidates": int(len(train_ids)),
+                    "n_val_candidates": int(len(val_ids)), "epochs": int(epochs_run), "seed": int(seed)})
+    surrogate.metrics = metrics
+    return surrogate, metrics

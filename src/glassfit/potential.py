@@ -1,0 +1,128 @@
+"""Buckingham + long-range Coulomb potentials: parameter tables, tunable parameters and LAMMPS rendering.
+
+E(r) = A exp(-r/rho) - C/r^6 + q_i q_j / r in LAMMPS metal units (eV, Å). Pairs absent from the table
+interact by Coulomb only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+#: parameter term -> (column of the potential table, unit suffix of the tunable's name)
+TERMS = {"A": ("A_eV", "eV"), "rho": ("rho_A", "A"), "C": ("C_eVA6", "eVA6")}
+
+
+@dataclass(frozen=True)
+class Species:
+    element: str
+    charge_e: float
+    mass_g_mol: float
+
+
+@dataclass(frozen=True)
+class Buckingham:
+    A_eV: float
+    rho_A: float
+    C_eVA6: float
+
+
+@dataclass(frozen=True)
+class Tunable:
+    """One parameter the campaign may change, with absolute bounds."""
+
+    name: str
+    pair: str
+    term: str
+    start: float
+    low: float
+    high: float
+
+
+def pair_key(pair: str) -> str:
+    """Canonical ``X-Y`` spelling, so that ``O-B`` and ``B-O`` name one pair."""
+    a, sep, b = pair.partition("-")
+    if not sep or not a or not b:
+        raise ValueError(f"pair {pair!r} must be written as two elements joined by '-', e.g. B-O")
+    return pair
+
+
+def tunable_name(pair: str, term: str) -> str:
+    """Column name of a tunable parameter, unit included, e.g. ``BO_rho_A``."""
+    return f"{pair.replace('-', '')}_{term}_{TERMS[term][1]}"
+
+
+def read_species(path: str | Path) -> list[Species]:
+    table = pd.read_csv(path, comment="#")
+    return [Species(r.element, float(r.charge_e), float(r.mass_g_mol)) for r in table.itertuples()]
+
+
+def read_parameter_sets(path: str | Path) -> dict[str, dict[str, Buckingham]]:
+    """All parameter sets of a potential table: ``{set name: {pair: Buckingham}}`` (``fixed`` included)."""
+    table = pd.read_csv(path, comment="#")
+    sets: dict[str, dict[str, Buckingham]] = {}
+    for r in table.itertuples():
+        sets.setdefault(r.set, {})[pair_key(r.pair)] = Buckingham(float(r.A_eV), float(r.rho_A), float(r.C_eVA6))
+    return sets
+
+
+def complete_set(sets: dict[str, dict[str, Buckingham]], name: str) -> dict[str, Buckingham]:
+    """The fixed pairs plus the pairs of the named set."""
+    if name not in sets or name == "fixed":
+        named = ", ".join(s for s in sets if s != "fixed")
+        raise KeyError(f"unknown parameter set {name!r}; the table defines: {named}")
+    return {**sets.get("fixed", {}), **sets[name]}
+
+
+def apply_values(pairs: dict[str, Buckingham], tunables: list[Tunable], values: dict[str, float]) -> dict[str, Buckingham]:
+    """A copy of ``pairs`` with the tunable parameters set to ``values`` (keyed by tunable name)."""
+    out = dict(pairs)
+    for t in tunables:
+        if t.name in values:
+            out[t.pair] = dataclasses.replace(out[t.pair], **{TERMS[t.term][0]: float(values[t.name])})
+    return out
+
+
+def values_of(pairs: dict[str, Buckingham], tunables: list[Tunable]) -> dict[str, float]:
+    """The tunable parameters' values in a parameter set."""
+    return {t.name: getattr(pairs[t.pair], TERMS[t.term][0]) for t in tunables}
+
+
+def lammps_lines(species: list[Species], pairs: dict[str, Buckingham], cutoff_A: float, kspace_accuracy: float) -> list[str]:
+    """LAMMPS commands (after the box exists) for masses, charges and the complete pair potential.
+
+    LAMMPS type i is ``species[i-1]``. Every type pair gets a coefficient: Buckingham where the table has
+    one, A = 0 (Coulomb only) otherwise.
+    """
+    index = {s.element: i + 1 for i, s in enumerate(species)}
+    lines = [f"pair_style buck/coul/long {cutoff_A:g}", f"kspace_style pppm {kspace_accuracy:g}"]
+    for s in species:
+        lines.append(f"mass {index[s.element]} {s.mass_g_mol:.6f}  # {s.element}")
+        lines.append(f"set type {index[s.element]} charge {s.charge_e:.6f}  # {s.element}")
+    terms = {}
+    for pair, term in pairs.items():
+        a, b = pair.split("-")
+        if a not in index or b not in index:
+            continue
+        terms[tuple(sorted((index[a], index[b])))] = (pair, term)
+    for i in range(1, len(species) + 1):
+        for j in range(i, len(species) + 1):
+            if (i, j) in terms:
+                pair, t = terms[(i, j)]
+                lines.append(f"pair_coeff {i} {j} {t.A_eV:.8g} {t.rho_A:.8g} {t.C_eVA6:.8g}  # {pair}")
+            else:
+                lines.append(f"pair_coeff {i} {j} 0.0 1.0 0.0  # {species[i - 1].element}-{species[j - 1].element} Coulomb only")
+    return lines
+
+
+def include_file(species: list[Species], pairs: dict[str, Buckingham], cutoff_A: float, kspace_accuracy: float, header: list[str]) -> str:
+    """A complete LAMMPS include file for the potential, with units and provenance in comments."""
+    comments = [
+        "# Buckingham + long-range Coulomb, LAMMPS 'units metal' (eV, Angstrom), 'atom_style charge'.",
+        "# E(r) = A exp(-r/rho) - C/r^6 + qi qj/r ; type order: " + " ".join(f"{i + 1}={s.element}" for i, s in enumerate(species)),
+        *(f"# {h}" for h in header),
+    ]
+    return "\n".join(comments + lammps_lines(species, pairs, cutoff_A, kspace_accuracy)) + "\n"

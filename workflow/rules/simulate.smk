@@ -1,0 +1,56 @@
+# Stage "simulate": candidates -> initial structures -> LAMMPS melt-quench runs -> gathered evaluations.
+
+
+rule design:
+    output:
+        f"{RESULTS}/iter-00/candidates.csv",
+    log:
+        f"{RESULTS}/logs/design.log",
+    params:
+        table=DESIGN,
+    localrule: True
+    script:
+        "../../scripts/design.py"
+
+
+rule structure:
+    output:
+        f"{RESULTS}/structures/{{glass}}/r{{replica}}.data",
+    log:
+        f"{RESULTS}/logs/structure/{{glass}}-r{{replica}}.log",
+    params:
+        campaign=CAMPAIGN,
+    script:
+        "../../scripts/structure.py"
+
+
+rule simulate:
+    input:
+        candidates=f"{RESULTS}/iter-{{iteration}}/candidates.csv",
+        structure=f"{RESULTS}/structures/{{glass}}/r{{replica}}.data",
+    output:
+        f"{RESULTS}/iter-{{iteration}}/runs/{{candidate}}/{{glass}}/r{{replica}}/properties.json",
+    log:
+        f"{RESULTS}/logs/simulate/iter-{{iteration}}/{{candidate}}-{{glass}}-r{{replica}}.log",
+    params:
+        campaign=CAMPAIGN,
+    resources:
+        tasks=1,  # MPI ranks of LAMMPS; profiles set it (set-resources)
+    script:
+        "../../scripts/simulate.py"
+
+
+rule evaluations:
+    input:
+        candidates=f"{RESULTS}/iter-{{iteration}}/candidates.csv",
+        runs=iteration_runs,
+    output:
+        evaluations=f"{RESULTS}/iter-{{iteration}}/evaluations.csv",
+        runs=f"{RESULTS}/iter-{{iteration}}/runs.csv",
+    log:
+        f"{RESULTS}/logs/evaluations/iter-{{iteration}}.log",
+    params:
+        campaign=CAMPAIGN,
+    localrule: True
+    script:
+        "../../scripts/evaluations.py"
