@@ -28,8 +28,6 @@ STATE=$2
 log() { printf '[slurm-cluster %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-# Daemons in start order; `down` stops them in reverse order.
-DAEMONS=(munged mariadbd slurmdbd slurmctld slurmd)
 MARKER_VAR=GLASSFIT_SLURM_CLUSTER_STATE
 
 # --------------------------------------------------------------------------- helpers
@@ -81,9 +79,20 @@ pick_ports() {  # sets PORTS=(mysql dbd ctld slurmd), four free distinct TCP por
 pid_alive() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null; }
 
 # Is PID one of the processes this cluster started? (guards against PID reuse)
+# Daemons carry the marker variable in their environment.
 pid_is_ours() {
     local pid=$1
     { tr '\0' '\n' < "/proc/$pid/environ"; } 2>/dev/null | grep -qxF "$MARKER_VAR=$STATE"
+}
+
+# slurmstepd clears its environment, but keeps slurmd's log file open.
+pid_holds_state_file() {
+    local fd target
+    for fd in /proc/"$1"/fd/*; do
+        target=$(readlink "$fd" 2>/dev/null) || continue
+        [[ $target == "$STATE"/* ]] && return 0
+    done
+    return 1
 }
 
 start_daemon() {  # start_daemon NAME LOGFILE CMD...: run CMD in the foreground mode, detached
@@ -313,7 +322,9 @@ start_slurmdbd() {
     u=$(id -un); [[ $u != root ]] && users+=("$u")
     if [[ -n ${SUDO_USER:-} && $SUDO_USER != root ]]; then users+=("$SUDO_USER"); fi
     for u in "${users[@]}"; do
-        sacctmgr_q -i add user "$u" Account=glassfit Cluster=glassfit >/dev/null
+        sacctmgr_q -i add user "$u" Account=glassfit Cluster=glassfit DefaultAccount=glassfit >/dev/null
+        # root already exists (default account "root"): make glassfit its default.
+        sacctmgr_q -i modify user where name="$u" set DefaultAccount=glassfit >/dev/null
     done
 }
 
@@ -376,25 +387,60 @@ do_up() {
 
 # --------------------------------------------------------------------------- stop
 
-stop_pid() {  # stop_pid NAME PID: TERM, wait, KILL
-    local name=$1 pid=$2 deadline
-    pid_alive "$pid" || return 0
-    if ! pid_is_ours "$pid"; then
-        log "pid $pid recorded for $name is not ours any more; leaving it alone"
-        return 0
-    fi
-    kill -TERM "$pid" 2>/dev/null || true
+stop_pids() {  # stop_pids NAME=PID...: SIGTERM all at once, wait, SIGKILL stragglers
+    local item name pid left deadline t0=$SECONDS
+    local -a names=() pids=()
+    for item in "$@"; do
+        name=${item%%=*}; pid=${item#*=}
+        [[ $pid =~ ^[0-9]+$ ]] && pid_alive "$pid" || continue
+        if [[ -z ${STOP_ANY_PID:-} ]] && ! pid_is_ours "$pid"; then
+            log "pid $pid recorded for $name is not ours any more; leaving it alone"
+            continue
+        fi
+        kill -TERM "$pid" 2>/dev/null || true
+        names+=("$name"); pids+=("$pid")
+    done
+    (( ${#pids[@]} )) || return 0
     deadline=$(( SECONDS + SLURM_CLUSTER_STOP_TIMEOUT ))
-    while pid_alive "$pid"; do
+    while :; do
+        left=0
+        for pid in "${pids[@]}"; do pid_alive "$pid" && left=1; done
+        (( left )) || break
         if (( SECONDS >= deadline )); then
-            log "$name (pid $pid) ignored SIGTERM for ${SLURM_CLUSTER_STOP_TIMEOUT}s; sending SIGKILL"
-            kill -KILL "$pid" 2>/dev/null || true
+            for pid in "${pids[@]}"; do
+                if pid_alive "$pid"; then
+                    log "pid $pid ignored SIGTERM for ${SLURM_CLUSTER_STOP_TIMEOUT}s; sending SIGKILL"
+                    kill -KILL "$pid" 2>/dev/null || true
+                fi
+            done
             sleep 0.5
             break
         fi
-        sleep 0.2
+        sleep 0.1
     done
+    log "stopped ${names[*]} in $(( SECONDS - t0 ))s"
 }
+
+descendants() {  # descendants PID...: the PIDs and all their descendants
+    local -A children=()
+    local stat pid ppid rest
+    for stat in /proc/[0-9]*/stat; do
+        read -r pid rest 2>/dev/null < "$stat" || continue
+        rest=${rest##*) }           # drop "(comm) " (comm may contain spaces)
+        ppid=${rest#* }; ppid=${ppid%% *}
+        children[$ppid]+=" $pid"
+    done
+    local queue=("$@") out=()
+    while (( ${#queue[@]} )); do
+        pid=${queue[0]}; queue=("${queue[@]:1}")
+        out+=("$pid")
+        # shellcheck disable=SC2206
+        [[ -n ${children[$pid]:-} ]] && queue+=(${children[$pid]})
+    done
+    echo "${out[@]}"
+}
+
+pid_of() { local p; p=$(cat "$STATE/pids/$1.pid" 2>/dev/null || true); echo "$1=$p"; }
 
 do_down() {
     [[ -d $STATE ]] || { log "nothing to stop: $STATE does not exist"; return 0; }
@@ -409,22 +455,25 @@ do_down() {
             sleep 0.5
         done
     fi
-    local i name pid
-    for (( i=${#DAEMONS[@]}-1; i>=0; i-- )); do
-        name=${DAEMONS[i]}
-        [[ -f $STATE/pids/$name.pid ]] || continue
-        pid=$(cat "$STATE/pids/$name.pid" 2>/dev/null || true)
-        [[ $pid =~ ^[0-9]+$ ]] && stop_pid "$name" "$pid"
-        rm -f "$STATE/pids/$name.pid"
-    done
-    # slurmstepd processes are forked by slurmd and re-parented; they inherit the
-    # marker variable, so stop exactly those that carry this state dir's marker.
-    local p
+    # Slurm daemons first (slurmctld flushes job records to slurmdbd on the
+    # way down), then the database and munge they depend on.
+    stop_pids "$(pid_of slurmd)" "$(pid_of slurmctld)" "$(pid_of slurmdbd)"
+    stop_pids "$(pid_of mariadbd)" "$(pid_of munged)"
+    rm -f "$STATE"/pids/*.pid
+    # Leftovers: job step daemons (slurmstepd, forked by slurmd and re-parented
+    # to init) that outlived slurmd -- found by their open files under STATE --
+    # plus every descendant of them (the jobs' processes). Normally none: the
+    # scancel above ends all jobs.
+    local p roots=() leftovers=()
     for p in /proc/[0-9]*; do
         p=${p#/proc/}
-        [[ $p == "$$" ]] && continue
-        pid_is_ours "$p" && stop_pid "leftover" "$p"
+        [[ $p == "$$" || $p == "$BASHPID" ]] && continue
+        if pid_is_ours "$p" || pid_holds_state_file "$p"; then roots+=("$p"); fi
     done
+    if (( ${#roots[@]} )); then
+        for p in $(descendants "${roots[@]}"); do leftovers+=("leftover=$p"); done
+        STOP_ANY_PID=1 SLURM_CLUSTER_STOP_TIMEOUT=5 stop_pids "${leftovers[@]}"
+    fi
     rm -rf "$STATE"
     log "cluster down; removed $STATE"
 }

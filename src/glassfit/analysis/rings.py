@@ -7,6 +7,12 @@ network than along the ring. Size = number of T atoms. The search is matscipy's 
 (``matscipy.rings.find_sp_rings``), fed with the T–T graph and its periodic bond vectors so rings that
 wind through the periodic boundary are not counted. Two T sharing two or more O (edge sharing) form
 a 2-ring, counted separately because the T–T graph has a single link for them.
+
+matscipy measures graph distances on the periodic (quotient) graph, which equal the true distances only
+if no short path winds through the boundary. In a small box that makes large rings look short-circuited
+and drops them (seen for a 16 Å box). Boxes with an edge below ``MIN_BOX_PER_RING_SIZE_A`` × max size
+(30 Å for 12) are therefore replicated before the search and the counts divided by the number of copies;
+a 33 Å glass gave identical counts alone and as a 2×2×2 replica.
 """
 
 from __future__ import annotations
@@ -14,7 +20,11 @@ from __future__ import annotations
 import numpy as np
 from matscipy.rings import distances_on_graph, find_sp_rings
 
+from glassfit.trajectory import Frame
+
 from .core import Bonds, FrameContext, cutoff_lookup
+
+MIN_BOX_PER_RING_SIZE_A = 2.5
 
 DEFINITION = (
     "Franzblau shortest-path rings of the T-T graph (T = network formers, linked when bonded to a common "
@@ -73,6 +83,16 @@ def sp_ring_counts(i: np.ndarray, j: np.ndarray, vec: np.ndarray, max_size: int)
     return out
 
 
+def replicated_context(ctx: FrameContext, reps: np.ndarray) -> FrameContext:
+    """The frame of ``ctx`` repeated ``reps`` times along x, y, z, as a new context."""
+    f = ctx.frame
+    shifts = np.array([(a, b, c) for a in range(reps[0]) for b in range(reps[1]) for c in range(reps[2])]) * f.box_len
+    n = len(shifts)
+    big = Frame(timestep=f.timestep, box_lo=f.box_lo, box_len=f.box_len * reps, ids=np.arange(n * len(f.ids)) + 1,
+                types=np.tile(f.types, n), positions=np.concatenate([f.positions + s for s in shifts]))
+    return FrameContext(big, ctx.elements, ctx.settings, ctx._bond_cut, None)
+
+
 class RingsAccumulator:
     """Per-frame SP ring statistics, averaged over frames."""
 
@@ -87,6 +107,10 @@ class RingsAccumulator:
         self.n_t: list[int] = []
 
     def add(self, ctx: FrameContext) -> None:
+        box = np.asarray(ctx.frame.box_len, float)
+        reps = np.maximum(1, np.ceil(MIN_BOX_PER_RING_SIZE_A * self.max_size / box)).astype(int)
+        if reps.prod() > 1:
+            ctx = replicated_context(ctx, reps)
         parts = []
         for t in self.formers:
             rc = cutoff_lookup(self.settings["network_bond_cutoffs_A"], t, self.anion)
@@ -99,6 +123,9 @@ class RingsAccumulator:
             i, j, r, n_two = tt_graph(b, len(ctx.type_index))
             counts = sp_ring_counts(i, j, r, self.max_size)
             counts[2] = n_two
+        if reps.prod() > 1:
+            counts = counts // reps.prod()
+            n_t //= int(reps.prod())
         self.per_frame.append(counts)
         self.n_t.append(n_t)
 

@@ -28,9 +28,13 @@ def fit_targets(config: dict) -> pd.DataFrame:
             "density_g_cm3_weight": 0.0 if np.isnan(density) else float(obj["density_weight"]),
             "B4_weight": 0.0 if np.isnan(b4) else float(obj["B4_weight"]),
             "B2O3_fraction": mol_fractions(g, ["B2O3"])[0],
+            "density_g_cm3_scale": float(obj["density_scale_g_cm3"]),
+            "B4_scale": float(obj["B4_scale"]),
+            "missing_penalty": float(obj["missing_penalty"]),
         })
     targets = pd.DataFrame(rows, columns=["glass", "density_g_cm3_exp", "B4_exp", "density_g_cm3_weight",
-                                          "B4_weight", "B2O3_fraction"]).set_index("glass")
+                                          "B4_weight", "B2O3_fraction", "density_g_cm3_scale", "B4_scale",
+                                          "missing_penalty"]).set_index("glass")
     if obj["B4_weight_by_B2O3"]:
         used = targets["B4_weight"] > 0
         mean_fraction = targets.loc[used, "B2O3_fraction"].mean() if used.any() else 0.0
@@ -39,22 +43,21 @@ def fit_targets(config: dict) -> pd.DataFrame:
     return targets
 
 
-def error_terms(density_sim: np.ndarray, b4_sim: np.ndarray, targets: pd.DataFrame,
-                config: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Objective contributions of density and B4; arrays broadcast with the glasses (targets rows) last."""
-    obj = settings(config)["objective"]
-    penalty = float(obj["missing_penalty"])
+def error_terms(density_sim: np.ndarray, b4_sim: np.ndarray,
+                targets: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Objective contributions of density and B4; arrays broadcast with the glasses (rows of fit_targets) last."""
     terms = []
-    for sim, prop, scale in ((density_sim, "density_g_cm3", obj["density_scale_g_cm3"]),
-                             (b4_sim, "B4", obj["B4_scale"])):
+    for sim, prop in ((density_sim, "density_g_cm3"), (b4_sim, "B4")):
         exp = targets[f"{prop}_exp"].to_numpy()
         weight = targets[f"{prop}_weight"].to_numpy()
+        scale = targets[f"{prop}_scale"].to_numpy()
         sim = np.asarray(sim, dtype=float)
         fitted = weight > 0
         with np.errstate(invalid="ignore"):
-            term = weight * ((sim - exp) / float(scale)) ** 2
+            term = weight * ((sim - exp) / scale) ** 2
         term = np.where(fitted, term, 0.0)
-        term = np.where(fitted & np.isnan(sim), penalty, term)  # failed/missing value: never a good score
+        # a failed or missing value of a fitted glass is never a good score
+        term = np.where(fitted & np.isnan(sim), targets["missing_penalty"].to_numpy(), term)
         terms.append(term)
     return terms[0], terms[1]
 
@@ -81,7 +84,7 @@ def glass_errors(table: pd.DataFrame, config: dict) -> pd.DataFrame:
     out["B4_error"] = out["B4_sim"] - out["B4_exp"]
     shape = (n_c, len(targets))
     d_term, b_term = error_terms(out["density_g_cm3_sim"].to_numpy().reshape(shape),
-                                 out["B4_sim"].to_numpy().reshape(shape), targets, config)
+                                 out["B4_sim"].to_numpy().reshape(shape), targets)
     out["density_term"] = d_term.ravel()
     out["B4_term"] = b_term.ravel()
     out["objective_term"] = out["density_term"] + out["B4_term"]

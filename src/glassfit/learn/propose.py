@@ -12,12 +12,14 @@ from .surrogate import Surrogate, train
 PREDICTION_COLUMNS = ["predicted_objective", "predicted_objective_std"]
 
 
-def predicted_objective(surrogate: Surrogate, unit: np.ndarray, config: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Objective of the ensemble-mean prediction and its spread over members, at normalised points."""
-    targets = fit_targets(config)
+def predicted_objective(surrogate: Surrogate, unit: np.ndarray, targets: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Objective of the ensemble-mean prediction and its spread over members, at normalised points.
+
+    `targets` is fit_targets(config) (computed once by the caller: this runs inside the CMA-ES loop).
+    """
     y = surrogate.predict_members(unit, list(targets.index))  # (M, n, G, 2)
-    d_mean, b_mean = error_terms(y.mean(axis=0)[..., 0], y.mean(axis=0)[..., 1], targets, config)
-    d_mem, b_mem = error_terms(y[..., 0], y[..., 1], targets, config)
+    d_mean, b_mean = error_terms(y.mean(axis=0)[..., 0], y.mean(axis=0)[..., 1], targets)
+    d_mem, b_mem = error_terms(y[..., 0], y[..., 1], targets)
     return (d_mean + b_mean).sum(axis=-1), (d_mem + b_mem).sum(axis=-1).std(axis=0)
 
 
@@ -65,9 +67,10 @@ def propose(dataset: pd.DataFrame, config: dict, k: int, seed: int, *,
         surrogate, _ = train(dataset, config, seed)
     kappa = float(cfg["exploration_kappa"])
     d = len(names)
+    targets = fit_targets(config)
 
     def acquisition(unit: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        mean, std = predicted_objective(surrogate, unit, config)
+        mean, std = predicted_objective(surrogate, unit, targets)
         return mean - kappa * std, mean, std
 
     observed = dataset.drop_duplicates("candidate", keep="last") if len(dataset) else dataset

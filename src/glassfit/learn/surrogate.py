@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +16,17 @@ from .settings import bounds, mol_fractions, oxides, param_names, settings
 OUTPUTS = ("density_g_cm3", "B4")
 STATE_FILE = "surrogate.pt"
 META_FILE = "surrogate.json"
+
+
+@contextmanager
+def single_thread():
+    """Run torch on one thread: the networks are tiny, so threads only add overhead and nondeterminism."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 class EnsembleMLP(torch.nn.Module):
@@ -76,7 +88,7 @@ class Surrogate:
     def predict_members(self, unit: np.ndarray, glasses: list[str]) -> np.ndarray:
         """Physical-unit predictions of every member, shape (members, points, glasses, outputs)."""
         unit = np.atleast_2d(unit)
-        with torch.no_grad():
+        with torch.no_grad(), single_thread():
             y = self.net(self.features(unit, glasses)).numpy().astype(float)
         y = y * np.asarray(self.out_std) + np.asarray(self.out_mean)
         return y.reshape(self.n_members, unit.shape[0], len(glasses), len(OUTPUTS))
@@ -149,6 +161,12 @@ def _rmse(pred: np.ndarray, target: np.ndarray) -> float:
 
 def train(dataset: pd.DataFrame, config: dict, seed: int) -> tuple[Surrogate, dict]:
     """Train the ensemble on the data set's rows with values; return it and its RMSE metrics (physical units)."""
+    with single_thread():
+        return _train(dataset, config, seed)
+
+
+def _train(dataset: pd.DataFrame, config: dict, seed: int) -> tuple[Surrogate, dict]:
+    """Body of train(), run single-threaded."""
     cfg = settings(config)["surrogate"]
     names = param_names(config)
     low, high = bounds(config)
@@ -201,17 +219,23 @@ def train(dataset: pd.DataFrame, config: dict, seed: int) -> tuple[Surrogate, di
 
     net = EnsembleMLP(m, x.shape[1], list(cfg["hidden_layers"]), len(OUTPUTS), generator=gen)
     opt = torch.optim.AdamW(net.parameters(), lr=float(cfg["learning_rate"]),
-                            weight_decay=float(cfg["weight_decay"]))
+                            weight_decay=float(cfg["weight_decay"]), fused=True)
     best_loss = torch.full((m,), float("inf"))
     best_state = [p.detach().clone() for p in net.parameters()]
     stale = torch.zeros(m, dtype=torch.long)
     patience = int(cfg["patience"])
     epochs_run = 0
+    batch = int(cfg["batch_size"])
+    n_tr = len(tr)
     for epoch in range(int(cfg["max_epochs"])):
-        opt.zero_grad(set_to_none=True)
-        loss_m = ((net(x_tr) - y_tr) ** 2 * w_tr).sum(dim=(1, 2)) / w_tr_sum
-        loss_m.sum().backward()
-        opt.step()
+        order = torch.randperm(n_tr, generator=gen) if n_tr > batch else torch.arange(n_tr)
+        for start in range(0, n_tr, batch):
+            rows = order[start:start + batch]
+            w = w_tr[:, rows]
+            opt.zero_grad(set_to_none=True)
+            loss_m = ((net(x_tr[rows]) - y_tr[rows]) ** 2 * w).sum(dim=(1, 2)) / w.sum(dim=(1, 2)).clamp_min(1.0)
+            loss_m.sum().backward()
+            opt.step()
         epochs_run = epoch + 1
         with torch.no_grad():
             if use_val:

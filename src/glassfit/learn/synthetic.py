@@ -21,10 +21,12 @@ def truth(unit: np.ndarray, b2o3_fraction: np.ndarray) -> tuple[np.ndarray, np.n
     c = unit - 0.5
     proj = c @ coef.T  # (n, 6)
     pair = c[:, [0]] * c[:, [min(1, d - 1)]]
+    g1 = (f - 0.37) / 0.25  # roughly orthogonal functions of composition over the 0-75 % B2O3 series
+    g2 = g1**2 - 1.0
     density = (2.45 + 0.30 * f - 0.45 * f**2
-               + 0.03 * (proj[:, [0]] + f * proj[:, [1]] + 2.0 * f**2 * proj[:, [2]])
+               + 0.03 * (proj[:, [0]] + g1 * proj[:, [1]] + g2 * proj[:, [2]])
                + 0.04 * pair + 0.02 * np.sin(np.pi * c[:, [0]]))
-    logit = 1.8 - 3.5 * f + 2.0 * (proj[:, [3]] + f * proj[:, [4]] + 2.0 * f**2 * proj[:, [5]])
+    logit = 1.8 - 3.5 * f + 1.5 * (proj[:, [3]] + g1 * proj[:, [4]] + g2 * proj[:, [5]])
     b4 = 1.0 / (1.0 + np.exp(-logit))
     b4 = np.where(f > 0, b4, np.nan)
     return density, b4
@@ -88,7 +90,7 @@ def true_objective(params: pd.DataFrame | np.ndarray, config: dict) -> np.ndarra
     values = params[param_names(config)].to_numpy(dtype=float) if isinstance(params, pd.DataFrame) else params
     targets = fit_targets(config)
     density, b4 = truth(normalise(np.atleast_2d(values), config), _b2o3(config, list(targets.index)))
-    d_term, b_term = error_terms(density, b4, targets, config)
+    d_term, b_term = error_terms(density, b4, targets)
     return (d_term + b_term).sum(axis=1)
 
 

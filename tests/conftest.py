@@ -1,0 +1,73 @@
+"""Shared fixtures: a tiny but real campaign config, and paths of the repository."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: A real campaign, shrunk until one MD run takes seconds: 2 glasses, 150 atoms, 5 A cutoff, 3 ps.
+TINY = {
+    "campaign": "tiny",
+    "seed": 11,
+    "glasses": {"table": str(ROOT / "config/glasses.csv"), "use": ["12B", "50B"]},
+    "potential": {
+        "species": str(ROOT / "config/species.csv"),
+        "table": str(ROOT / "config/potential.csv"),
+        "start": "wang2018",
+        "cutoff_A": 5.0,
+        "kspace_accuracy": 1.0e-4,
+        "tunable": [
+            {"pair": "B-O", "term": "A", "bounds_rel": [-0.1, 0.1]},
+            {"pair": "B-O", "term": "rho", "bounds_rel": [-0.05, 0.1]},
+        ],
+    },
+    "system": {"atoms": 150, "replicas": 1, "start_density_g_cm3": 2.2, "min_separation_A": 1.6},
+    "md": {
+        "thermo_every_ps": 0.05,
+        "protocol": [
+            {"name": "melt_nvt", "ensemble": "nvt", "T_start_K": 3000, "duration_ps": 0.5},
+            {"name": "melt_npt", "ensemble": "npt", "T_start_K": 3000, "duration_ps": 0.5},
+            {"name": "quench", "ensemble": "npt", "T_start_K": 3000, "T_end_K": 300, "duration_ps": 1.0},
+            {"name": "relax_npt", "ensemble": "npt", "T_start_K": 300, "duration_ps": 0.5, "role": "density"},
+            {"name": "production", "ensemble": "nvt", "T_start_K": 300, "duration_ps": 0.5, "dump_every_ps": 0.1, "role": "production"},
+        ],
+        "fallback": [
+            {"name": "precondition_melt", "ensemble": "nvt", "T_start_K": 3000, "duration_ps": 0.5},
+            {"name": "precondition_cool", "ensemble": "nvt", "T_start_K": 3000, "T_end_K": 300, "duration_ps": 0.5},
+        ],
+    },
+}
+
+
+def tiny(**changes) -> dict:
+    """A copy of TINY with dotted-key changes, e.g. ``tiny(**{"md.max_volume_factor": 1.01})``."""
+    config = copy.deepcopy(TINY)
+    for key, value in changes.items():
+        *path, last = key.split(".")
+        node = config
+        for p in path:
+            node = node[p]
+        node[last] = value
+    return config
+
+
+@pytest.fixture
+def tiny_config():
+    return tiny
+
+
+@pytest.fixture
+def write_config(tmp_path):
+    """Write a config dict as YAML under tmp_path; returns the file."""
+
+    def write(config: dict, name: str = "config.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(yaml.safe_dump(config, sort_keys=False))
+        return path
+
+    return write

@@ -1,0 +1,102 @@
+"""Every config problem stops with one line that names the file, the key and the problem."""
+
+import pytest
+
+from glassfit import config
+from glassfit.config import ConfigError
+from conftest import ROOT, tiny
+
+
+def error_of(cfg: dict, tmp_path=None, glasses_csv: str | None = None) -> str:
+    if glasses_csv is not None:
+        path = tmp_path / "glasses.csv"
+        path.write_text(glasses_csv)
+        cfg["glasses"]["table"] = str(path)
+        cfg["glasses"]["use"] = None
+    with pytest.raises(ConfigError) as info:
+        config.resolve(cfg, "cfg.yaml")
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+def test_shipped_configs_are_valid():
+    for name in ("config.yaml", "demo.yaml"):
+        campaign = config.load(ROOT / "config" / name)
+        assert campaign["tunable"] and campaign["glasses"]
+    published = config.load(ROOT / "config/config.yaml")
+    assert [g["id"] for g in published["glasses"]] == ["0B", "6B", "12B", "24B", "37B", "50B", "62B", "75B", "10B"]
+    assert [t["name"] for t in published["tunable"]] == ["BO_A_eV", "BO_rho_A", "BO_C_eVA6", "BB_A_eV", "BB_rho_A"]
+    rho = published["tunable"][1]
+    assert rho["low"] == pytest.approx(0.124 * 0.95) and rho["high"] == pytest.approx(0.124 * 1.10)
+
+
+def test_defaults_are_filled_in():
+    campaign = config.resolve(tiny(), "cfg.yaml")
+    assert campaign["md"]["b4_cutoff_A"] == 1.8 and campaign["results_dir"] == "results"
+
+
+def test_unknown_key():
+    cfg = tiny()
+    cfg["system"]["atomz"] = 3
+    assert error_of(cfg) == "cfg.yaml: system.atomz: unknown key (allowed: atoms, replicas, start_density_g_cm3, min_separation_A)"
+
+
+def test_wrong_type():
+    assert error_of(tiny(**{"system.replicas": "six"})) == "cfg.yaml: system.replicas: 'six' is not of type 'integer'"
+
+
+def test_oxides_not_summing_to_100(tmp_path):
+    msg = error_of(tiny(), tmp_path, "id,SiO2,B2O3,Na2O,CaO,density_g_cm3,B4,role\nX,50,24,15,10,2.5,0.6,fit\n")
+    assert msg.endswith("glasses.csv: glass 'X': oxides sum to 99 mol %, not 100")
+
+
+def test_target_for_undefined_glass(tmp_path):
+    msg = error_of(tiny(), tmp_path, "id,SiO2,B2O3,Na2O,CaO,density_g_cm3,B4,role\nX,,,,,2.5,0.6,fit\n")
+    assert "glass 'X' has a target but no composition" in msg
+    assert "glasses.use[1]: glass 'nope' is not defined" in error_of(tiny(**{"glasses.use": ["12B", "nope"]}))
+
+
+def test_bounds_low_not_below_high():
+    cfg = tiny()
+    cfg["potential"]["tunable"][1]["bounds_rel"] = [0.1, -0.05]
+    assert error_of(cfg) == "cfg.yaml: potential.tunable[1].bounds_rel: low (0.1) must be below high (-0.05)"
+
+
+def test_tunable_naming_no_pair():
+    cfg = tiny()
+    cfg["potential"]["tunable"][0]["pair"] = "B-Na"
+    assert "potential.tunable[0].pair: 'B-Na' names no pair of set 'wang2018'" in error_of(cfg)
+
+
+def test_cutoff_longer_than_half_box():
+    msg = error_of(tiny(**{"potential.cutoff_A": 11.0}))
+    assert msg.startswith("cfg.yaml: potential.cutoff_A: 11 Å is not below half the box") and "system.atoms = 150" in msg
+
+
+@pytest.mark.parametrize("duration", [0, -1])
+def test_stage_without_positive_duration(duration):
+    cfg = tiny()
+    cfg["md"]["protocol"][2]["duration_ps"] = duration
+    assert f"md.protocol[2].duration_ps: stage 'quench' must last longer than 0 ps (got {duration})" in error_of(cfg)
+
+
+def test_missing_lammps_executable():
+    msg = error_of(tiny(**{"md.lammps": "/no/such/lmp"}))
+    assert msg == "cfg.yaml: md.lammps: LAMMPS executable '/no/such/lmp' not found (not a file, not on PATH)"
+
+
+def test_unknown_start_set_and_roles():
+    assert "potential.start: unknown parameter set 'nope'" in error_of(tiny(**{"potential.start": "nope"}))
+    cfg = tiny()
+    cfg["md"]["protocol"][3].pop("role")
+    assert "exactly one stage needs role: density" in error_of(cfg)
+
+
+def test_load_reports_missing_file_and_bad_yaml(tmp_path):
+    with pytest.raises(ConfigError, match="nothere.yaml: config file not found"):
+        config.load(tmp_path / "nothere.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("campaign: [unclosed\n")
+    with pytest.raises(ConfigError, match="bad.yaml: not valid YAML"):
+        config.load(bad)

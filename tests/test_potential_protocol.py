@@ -1,0 +1,72 @@
+import re
+
+import pytest
+
+from glassfit import potential, protocol
+from glassfit.potential import Tunable
+from conftest import ROOT
+
+SETS = potential.read_parameter_sets(ROOT / "config/potential.csv")
+SPECIES = potential.read_species(ROOT / "config/species.csv")
+
+
+def test_named_sets_complete_with_fixed_pairs():
+    pairs = potential.complete_set(SETS, "yang2026_bo")
+    assert pairs["B-O"].A_eV == pytest.approx(191757.12)
+    assert pairs["Si-O"].rho_A == pytest.approx(0.161)
+    assert set(SETS) >= {"fixed", "wang2018", "yang2026_bo", "yang2026_cmaes", "yang2026_b4"}
+    with pytest.raises(KeyError, match="unknown parameter set 'nope'"):
+        potential.complete_set(SETS, "nope")
+
+
+def test_apply_values_changes_only_the_tunable():
+    pairs = potential.complete_set(SETS, "wang2018")
+    t = Tunable("BO_rho_A", "B-O", "rho", 0.124, 0.1178, 0.1364)
+    new = potential.apply_values(pairs, [t], {"BO_rho_A": 0.13})
+    assert new["B-O"].rho_A == 0.13 and new["B-O"].A_eV == pairs["B-O"].A_eV
+    assert pairs["B-O"].rho_A == 0.124  # the original is untouched
+    assert potential.values_of(new, [t]) == {"BO_rho_A": 0.13}
+
+
+def test_lammps_lines_cover_every_type_pair_with_correct_terms():
+    lines = potential.lammps_lines(SPECIES, potential.complete_set(SETS, "wang2018"), 11.0, 1e-5)
+    coeffs = {tuple(map(int, l.split()[1:3])): l for l in lines if l.startswith("pair_coeff")}
+    assert len(coeffs) == 15  # 5 types -> 15 unordered pairs
+    # types: 1 O, 2 Si, 3 B, 4 Na, 5 Ca
+    assert coeffs[(1, 3)].split()[3:6] == ["206941.81", "0.124", "35.0018"]
+    assert coeffs[(3, 3)].split()[3:6] == ["484.4", "0.35", "0"]
+    assert coeffs[(2, 3)].split()[3:6] == ["337.7", "0.29", "0"]  # Si-B written B-Si order-independently
+    assert "Coulomb only" in coeffs[(4, 5)]
+    assert "pair_style buck/coul/long 11" in lines and "kspace_style pppm 1e-05" in lines
+    masses = {int(l.split()[1]): float(l.split()[2]) for l in lines if l.startswith("mass")}
+    assert masses == {1: 15.9994, 2: 28.0855, 3: 10.811, 4: 22.98977, 5: 40.078}
+
+
+def test_include_file_has_units_and_provenance():
+    text = potential.include_file(SPECIES, potential.complete_set(SETS, "wang2018"), 11.0, 1e-5, ["fitted by glassfit"])
+    assert "units metal" in text and "fitted by glassfit" in text and "1=O 2=Si 3=B 4=Na 5=Ca" in text
+
+
+def _stages():
+    return [
+        protocol.Stage("melt", "nvt", 3000, 3000, 10),
+        protocol.Stage("quench", "npt", 3000, 300, 2700),
+        protocol.Stage("prod", "nvt", 300, 300, 100, dump_every_ps=1.0, role="production"),
+    ]
+
+
+def test_protocol_boundaries_and_ramps():
+    s = protocol.MDSettings(timestep_fs=1.0)
+    assert protocol.boundaries(_stages(), s) == [(0, 10000), (10000, 2710000), (2710000, 2810000)]
+    text = protocol.render(_stages(), s, ["pair_style x"], "structure.data", 42, "test")
+    assert "fix md all npt temp 3000 300 0.1 iso 0 0 1" in text
+    assert "run 2710000 upto start 10000 stop 2710000" in text
+    # the production dump starts one interval into the stage: exactly 100 frames
+    assert re.search(r"run 2711000 upto start 2710000 stop 2810000\ndump traj all custom 1000 trajectory.dump id type x y z", text)
+    assert "velocity all create 3000 42" in text
+    assert "fix guard all halt" in text and "v_vratio > 2" in text
+
+
+def test_stage_from_config_defaults():
+    st = protocol.Stage.from_config({"name": "a", "ensemble": "npt", "T_start_K": 300, "duration_ps": 5})
+    assert st.T_end_K == 300 and st.pressure_bar == 0.0 and st.role is None
