@@ -5,11 +5,17 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+# The published campaign unless --configfile names another; never a merge of the two, so a
+# campaign's config file says everything about it.
+if not workflow.overwrite_configfiles:
+
+    configfile: "config/config.yaml"
 
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
+include: "workflow/rules/learn.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:

@@ -12,12 +12,13 @@ Layout under ``<results_dir>/<campaign>/``::
 from __future__ import annotations
 
 import math
+import zlib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from glassfit import chemistry, config as cfg, lammps, md, potential, structure
+from glassfit import chemistry, config as cfg, lammps, learn, md, potential, structure
 from glassfit.files import read_json
 from glassfit.protocol import MDSettings, Stage
 
@@ -195,5 +196,17 @@ def format_comparison(table: pd.DataFrame) -> str:
 
 
 def initial_candidates(campaign: dict) -> pd.DataFrame:
-    """Iteration 0: the start set, ``potential.initial_sets`` and (with a learn section) the initial design."""
-    return number_candidates(named_candidates(campaign), 0)
+    """Iteration 0: the initial design (start set, one-at-a-time steps, Sobol points) and ``potential.initial_sets``."""
+    design = learn.initial_design(campaign, job_seed(campaign, 0, "design")).rename(columns={"candidate_kind": "kind"})
+    named = named_candidates(campaign).iloc[1:]  # the start set is already the design's first row
+    return number_candidates(pd.concat([design, named], ignore_index=True), 0)
+
+
+def job_seed(campaign: dict, iteration: int, purpose: str) -> int:
+    """A seed for one iteration's learning step, derived from the campaign seed."""
+    return int(np.random.SeedSequence([int(campaign["seed"]), int(iteration), zlib.crc32(purpose.encode())]).generate_state(1)[0] % 2**31)
+
+
+def dataset(evaluations: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
+    """Everything evaluated so far: the previous dataset plus this iteration's evaluations."""
+    return evaluations if previous is None or previous.empty else pd.concat([previous, evaluations], ignore_index=True)

@@ -14,4 +14,10 @@ def setup(log_file: str | Path | None, name: str = "glassfit") -> logging.Logger
         Path(log_file).parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.FileHandler(log_file, mode="w"))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", handlers=handlers, force=True)
-    return logging.getLogger(name)
+    logger = logging.getLogger(name)
+
+    def log_uncaught(kind, value, tb):
+        logger.error("job failed", exc_info=(kind, value, tb))
+
+    sys.excepthook = log_uncaught  # a crash lands in the job's log file, not only on the console
+    return logger

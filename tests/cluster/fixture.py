@@ -130,16 +130,13 @@ def _down(state_dir: Path) -> None:
         warnings.warn(f"slurm-cluster.sh down failed (rc={proc.returncode}):\n{proc.stderr}", stacklevel=2)
 
 
-@pytest.fixture(scope="session")
-def slurm_cluster(tmp_path_factory) -> SlurmCluster:
-    """A running single-node SLURM cluster with accounting (sacct) enabled.
+# One cluster per process, even when the fixture is imported into more than one
+# place (a test module and tests/conftest.py define two fixture objects that
+# would otherwise each start their own cluster).
+_shared: dict = {"cluster": None, "users": 0}
 
-    Brought up once per session, torn down at the end. Yields a
-    :class:`SlurmCluster`; give ``cluster.env`` to every SLURM client call.
-    """
-    reason = _skip_reason()
-    if reason:
-        pytest.skip(reason)
+
+def _start(tmp_path_factory) -> SlurmCluster:
     # Short path: unix socket paths (munge, mariadb) are limited to 107 bytes.
     state_dir = tmp_path_factory.mktemp("slurm", numbered=True)
     t0 = time.monotonic()
@@ -157,7 +154,6 @@ def slurm_cluster(tmp_path_factory) -> SlurmCluster:
             f"slurm-cluster.sh up failed (rc={proc.returncode}):\n{proc.stderr}\n{proc.stdout}",
             pytrace=False,
         )
-    up_seconds = time.monotonic() - t0
     env = dict(os.environ)
     for line in proc.stdout.splitlines():
         if "=" in line:
@@ -166,13 +162,31 @@ def slurm_cluster(tmp_path_factory) -> SlurmCluster:
     # Don't let an outer SLURM job's variables confuse the clients.
     for key in ("SLURM_JOB_ID", "SLURM_JOBID"):
         env.pop(key, None)
-    cluster = SlurmCluster(
+    return SlurmCluster(
         state_dir=state_dir,
         slurm_conf=Path(env["SLURM_CONF"]),
         env=env,
-        up_seconds=up_seconds,
+        up_seconds=time.monotonic() - t0,
     )
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster(tmp_path_factory) -> SlurmCluster:
+    """A running single-node SLURM cluster with accounting (sacct) enabled.
+
+    Brought up once per session, torn down at the end. Yields a
+    :class:`SlurmCluster`; give ``cluster.env`` to every SLURM client call.
+    """
+    reason = _skip_reason()
+    if reason:
+        pytest.skip(reason)
+    if _shared["cluster"] is None:
+        _shared["cluster"] = _start(tmp_path_factory)
+    _shared["users"] += 1
     try:
-        yield cluster
+        yield _shared["cluster"]
     finally:
-        _down(state_dir)
+        _shared["users"] -= 1
+        if _shared["users"] == 0:
+            cluster, _shared["cluster"] = _shared["cluster"], None
+            _down(cluster.state_dir)

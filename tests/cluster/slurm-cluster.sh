@@ -8,9 +8,10 @@
 # Everything private lives under STATE_DIR: config (slurm.conf, slurmdbd.conf),
 # a private munged (own key + socket), a private MariaDB (own datadir, socket,
 # TCP port on 127.0.0.1), slurmdbd, slurmctld and slurmd (own ports, spool,
-# logs, pid files). Nothing is written to /etc/slurm or /etc/munge, and no
-# system service is started or stopped. Clients find the cluster through
-# SLURM_CONF=STATE_DIR/etc/slurm.conf (see `env`).
+# logs, pid files). Nothing is written to /etc/slurm or /etc/munge (slurmd sees
+# STATE_DIR/etc at /etc/slurm through a bind mount in its own private mount
+# namespace), and no system service is started or stopped. Clients find the
+# cluster through SLURM_CONF=STATE_DIR/etc/slurm.conf (see `env`).
 #
 # Must run as root (daemons run as root: SlurmUser=root). Needs no systemd and no
 # cgroups (proctrack/linuxproc, task/none), so it works in containers.
@@ -21,8 +22,7 @@ usage() { echo "usage: $0 up|down|env STATE_DIR" >&2; exit 2; }
 ACTION=$1
 STATE=$2
 
-# Timeouts (seconds); override through the environment when a machine is slow.
-: "${SLURM_CLUSTER_UP_TIMEOUT:=120}"
+# Seconds a daemon gets between SIGTERM and SIGKILL in `down`.
 : "${SLURM_CLUSTER_STOP_TIMEOUT:=30}"
 
 log() { printf '[slurm-cluster %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -53,14 +53,37 @@ tail_log() {  # tail_log FILE...: print the last lines of each existing log
 all_logs() { echo "$STATE/log/munged.log $STATE/log/mariadb.err $STATE/log/slurmdbd.log $STATE/log/slurmctld.log $STATE/log/slurmd.log"; }
 
 fail_up() {  # fail_up MESSAGE: show the logs, tear down what was started, exit 1
-    if [[ -n ${SLURM_CLUSTER_KEEP_ON_FAIL:-} ]]; then log "ERROR: $1 (state kept: SLURM_CLUSTER_KEEP_ON_FAIL)"; exit 1; fi
     log "ERROR: $1"
     # shellcheck disable=SC2046
     tail_log $(all_logs)
-    log "tearing down the partial cluster"
-    do_down || true
+    TORN_DOWN=1
+    if [[ -n ${SLURM_CLUSTER_KEEP_ON_FAIL:-} ]]; then
+        log "state kept for debugging (SLURM_CLUSTER_KEEP_ON_FAIL); run: $0 down $STATE"
+    else
+        log "tearing down the partial cluster"
+        do_down || true
+    fi
     exit 1
 }
+
+REMOVE_ON_EXIT=
+TORN_DOWN=
+UP_RUNNING=
+on_exit() {  # any unexpected exit during `up` (set -e, signal) tears down what was started
+    local rc=$?
+    [[ -n $REMOVE_ON_EXIT ]] && rm -f "$REMOVE_ON_EXIT"
+    if (( rc != 0 )) && [[ -n $UP_RUNNING && -z $TORN_DOWN && -z ${SLURM_CLUSTER_KEEP_ON_FAIL:-} ]]; then
+        log "up failed (rc=$rc); tearing down the partial cluster"
+        # shellcheck disable=SC2046
+        tail_log $(all_logs)
+        TORN_DOWN=1
+        do_down || true
+    fi
+    return "$rc"
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -85,14 +108,14 @@ pid_is_ours() {
     { tr '\0' '\n' < "/proc/$pid/environ"; } 2>/dev/null | grep -qxF "$MARKER_VAR=$STATE"
 }
 
-# slurmstepd clears its environment, but keeps slurmd's log file open.
-pid_holds_state_file() {
-    local fd target
-    for fd in /proc/"$1"/fd/*; do
-        target=$(readlink "$fd" 2>/dev/null) || continue
-        [[ $target == "$STATE"/* ]] && return 0
-    done
-    return 1
+# PIDs of every process that belongs to this cluster: the daemons carry the
+# marker variable in their environment; slurmstepd clears its environment but
+# keeps slurmd's log file (under STATE) open.
+cluster_pids() {
+    {
+        grep -l -s -z -x -F "$MARKER_VAR=$STATE" /proc/[0-9]*/environ || true
+        find /proc/[0-9]*/fd -maxdepth 1 -lname "$STATE/*" 2>/dev/null || true
+    } | sed -n 's|^/proc/\([0-9]*\)/.*|\1|p' | sort -un
 }
 
 start_daemon() {  # start_daemon NAME LOGFILE CMD...: run CMD in the foreground mode, detached
@@ -143,13 +166,14 @@ ensure_packages() {
     local policy=/usr/sbin/policy-rc.d created_policy=0
     if [[ ! -e $policy ]]; then
         printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod 755 "$policy"; created_policy=1
+        REMOVE_ON_EXIT=$policy
     fi
     local rc=0
     { apt-get update -qq && apt-get install -y -qq --no-install-recommends \
         -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
         munge mariadb-server mariadb-client slurm-wlm slurmdbd slurm-client slurm-wlm-mysql-plugin; } \
         >"${TMPDIR:-/tmp}/slurm-cluster-apt.log" 2>&1 || rc=$?
-    (( created_policy )) && rm -f "$policy"
+    if (( created_policy )); then rm -f "$policy"; REMOVE_ON_EXIT=; fi
     if (( rc != 0 )); then
         tail -n 30 "${TMPDIR:-/tmp}/slurm-cluster-apt.log" >&2
         die "apt-get install failed (rc=$rc)"
@@ -172,7 +196,6 @@ write_configs() {
     topo=$(grep -o 'Boards=[0-9]* SocketsPerBoard=[0-9]* CoresPerSocket=[0-9]* ThreadsPerCore=[0-9]*' <<<"$node_line" || true)
 
     local mysql_port=${PORTS[0]} dbd_port=${PORTS[1]} ctld_port=${PORTS[2]} slurmd_port=${PORTS[3]}
-    printf '%s\n' "$mysql_port" > "$STATE/mysql.port"
 
     cat > "$STATE/etc/slurm.conf" <<EOF
 # Generated by tests/cluster/slurm-cluster.sh -- single-node test cluster.
@@ -203,7 +226,6 @@ JobAcctGatherType=jobacct_gather/linux
 JobAcctGatherFrequency=30
 MpiDefault=none
 SwitchType=switch/none
-LaunchParameters=use_interactive_step
 
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
@@ -279,6 +301,7 @@ start_munged() {
 
 munge_ok() { munge -n --socket="$STATE/munge/munge.socket.2" | unmunge --socket="$STATE/munge/munge.socket.2"; }
 
+# shellcheck disable=SC2120  # called with arguments through wait_for
 mysql_cli() { mariadb --no-defaults --socket="$STATE/mysql/mysqld.sock" -uroot "$@"; }
 
 start_mariadb() {
@@ -373,6 +396,7 @@ do_up() {
         mkdir -p "$STATE"
     fi
     local t0=$SECONDS
+    UP_RUNNING=1
     ensure_packages
     mkdir -p /etc/slurm
     mkdir -p "$STATE"/{etc,log,run,pids,spool/ctld,spool/d,mysql}
@@ -382,6 +406,7 @@ do_up() {
     start_mariadb
     start_slurmdbd
     start_slurm
+    UP_RUNNING=
     log "cluster up in $(( SECONDS - t0 ))s (SLURM_CONF=$STATE/etc/slurm.conf)"
 }
 
@@ -465,10 +490,8 @@ do_down() {
     # plus every descendant of them (the jobs' processes). Normally none: the
     # scancel above ends all jobs.
     local p roots=() leftovers=()
-    for p in /proc/[0-9]*; do
-        p=${p#/proc/}
-        [[ $p == "$$" || $p == "$BASHPID" ]] && continue
-        if pid_is_ours "$p" || pid_holds_state_file "$p"; then roots+=("$p"); fi
+    for p in $(cluster_pids); do
+        [[ $p == "$$" || $p == "$BASHPID" ]] || roots+=("$p")
     done
     if (( ${#roots[@]} )); then
         for p in $(descendants "${roots[@]}"); do leftovers+=("leftover=$p"); done

@@ -1,4 +1,5 @@
 # Paths, the resolved campaign and input functions shared by all rule files.
+import os
 import sys
 
 import pandas as pd
@@ -6,7 +7,10 @@ import pandas as pd
 from glassfit import campaign as gc
 from glassfit.config import ConfigError, resolve
 
-CONFIG_SOURCE = ", ".join(str(f) for f in workflow.configfiles) or "config"
+CONFIG_SOURCE = ", ".join(
+    os.path.relpath(f) if os.path.abspath(f).startswith(os.getcwd()) else str(f)
+    for f in (workflow.overwrite_configfiles or workflow.configfiles)
+) or "config"
 try:
     CAMPAIGN = resolve(config, CONFIG_SOURCE)
 except ConfigError as error:
@@ -44,5 +48,27 @@ def iteration_runs(wildcards):
     ]
 
 
+def previous(iteration):
+    return f"{int(iteration) - 1:02d}"
+
+
+def dataset_inputs(wildcards):
+    """An iteration's evaluations, and the dataset of the iteration before it."""
+    inputs = {"evaluations": f"{RESULTS}/iter-{wildcards.iteration}/evaluations.csv"}
+    if wildcards.iteration != "00":
+        inputs["previous"] = f"{RESULTS}/iter-{previous(wildcards.iteration)}/dataset.csv"
+    return inputs
+
+
+def final_dataset(wildcards):
+    """The dataset of the last iteration: the one after which the proposal checkpoint proposed nothing."""
+    iteration = 1
+    while True:
+        proposal = checkpoints.propose.get(iteration=f"{iteration:02d}").output.candidates
+        if pd.read_csv(proposal).empty:
+            return f"{RESULTS}/iter-{iteration - 1:02d}/dataset.csv"
+        iteration += 1
+
+
 def final_targets():
-    return [f"{RESULTS}/iter-00/evaluations.csv"]
+    return [f"{RESULTS}/final/summary.md"]

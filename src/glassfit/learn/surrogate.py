@@ -227,7 +227,11 @@ def _train(dataset: pd.DataFrame, config: dict, seed: int) -> tuple[Surrogate, d
     epochs_run = 0
     batch = int(cfg["batch_size"])
     n_tr = len(tr)
-    for epoch in range(int(cfg["max_epochs"])):
+    max_steps = int(cfg["max_steps"])
+    steps_per_epoch = -(-n_tr // batch)
+    max_epochs = max(1, max_steps // steps_per_epoch)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max_epochs * steps_per_epoch)
+    for epoch in range(max_epochs):
         order = torch.randperm(n_tr, generator=gen) if n_tr > batch else torch.arange(n_tr)
         for start in range(0, n_tr, batch):
             rows = order[start:start + batch]
@@ -236,6 +240,7 @@ def _train(dataset: pd.DataFrame, config: dict, seed: int) -> tuple[Surrogate, d
             loss_m = ((net(x_tr[rows]) - y_tr[rows]) ** 2 * w).sum(dim=(1, 2)) / w.sum(dim=(1, 2)).clamp_min(1.0)
             loss_m.sum().backward()
             opt.step()
+            sched.step()
         epochs_run = epoch + 1
         with torch.no_grad():
             if use_val:

@@ -26,7 +26,7 @@ def truth(unit: np.ndarray, b2o3_fraction: np.ndarray) -> tuple[np.ndarray, np.n
     density = (2.45 + 0.30 * f - 0.45 * f**2
                + 0.03 * (proj[:, [0]] + g1 * proj[:, [1]] + g2 * proj[:, [2]])
                + 0.04 * pair + 0.02 * np.sin(np.pi * c[:, [0]]))
-    logit = 1.8 - 3.5 * f + 1.5 * (proj[:, [3]] + g1 * proj[:, [4]] + g2 * proj[:, [5]])
+    logit = 1.8 - 3.5 * f + 1.0 * (proj[:, [3]] + g1 * proj[:, [4]] + g2 * proj[:, [5]])
     b4 = 1.0 / (1.0 + np.exp(-logit))
     b4 = np.where(f > 0, b4, np.nan)
     return density, b4
