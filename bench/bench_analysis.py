@@ -3,7 +3,7 @@
 Usage: python bench/bench_analysis.py [--dump PATH] [--frames N] [--skip-alternatives]
 
 Without --dump, a 3042-atom 24B glass is made once with a short LAMMPS melt-quench (random positions,
-buck/coul/long 10 Å, not converged; ~3 min) and cached under /tmp/glassfit_bench/. The process pins
+the campaign's MD machinery, 10 Å cutoff, not converged; ~3 min) and cached under /tmp/glassfit_bench/. The process pins
 itself to one CPU with single-threaded BLAS/OpenMP, then prints per-analysis times of ``run_suite``
 (wall and CPU: CPU time is the fair figure on a shared machine) and the same analyses through
 alternative libraries (freud, OVITO if installed, a cKDTree pair list, a direct Debye sum), per frame.
@@ -28,7 +28,7 @@ import numpy as np  # noqa: E402
 from glassfit.analysis import run_suite  # noqa: E402
 from glassfit.analysis.core import FrameContext, find_pairs, resolve_settings  # noqa: E402
 from glassfit.analysis.pdf import pair_histogram  # noqa: E402
-from glassfit.analysis.testdata import glass_counts, quick_glass_dump, write_dump  # noqa: E402
+from glassfit.analysis.testdata import quick_glass_dump, write_dump  # noqa: E402
 from glassfit.trajectory import read_dump  # noqa: E402
 
 ELEMENTS = ["O", "Si", "B", "Na", "Ca"]
@@ -47,8 +47,8 @@ def make_glass(path: Path) -> Path:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         print(f"making the benchmark glass {path} (LAMMPS, a few minutes) ...", flush=True)
-        quick_glass_dump(path, glass_counts(51, 24, 15, 10, formula_units=900), density_g_cm3=2.54, seed=7,
-                         cutoff_A=10.0, melt_steps=1000, quench_steps=2000, n_frames=100, frame_every=10, timeout_s=3000)
+        quick_glass_dump(path, "24B", atoms=3042, density_g_cm3=2.54, seed=7, cutoff_A=10.0, melt_ps=1.0, quench_ps=2.0,
+                         n_frames=100, frame_every_ps=0.01)
     return path
 
 

@@ -71,3 +71,4 @@ def write_config(tmp_path):
         return path
 
     return write
+from cluster.fixture import slurm_cluster  # noqa: F401,E402  (the localhost SLURM cluster, session-scoped)

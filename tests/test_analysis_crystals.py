@@ -18,13 +18,11 @@ import itertools
 import networkx as nx
 import numpy as np
 import pytest
+from ase.spacegroup import crystal
 
-pytest.importorskip("ase")
-from ase.spacegroup import crystal  # noqa: E402
-
-from glassfit.analysis import analyse_frames  # noqa: E402
-from glassfit.analysis.testdata import orthogonal_supercell, write_dump  # noqa: E402
-from glassfit.trajectory import read_dump  # noqa: E402
+from glassfit.analysis import analyse_frames
+from glassfit.analysis.testdata import orthogonal_supercell, write_dump
+from glassfit.trajectory import read_dump
 
 
 def quartz():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import freud
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from glassfit.analysis import AnalysisSettingsError, analyse_frames, gather, run_suite
 from glassfit.analysis.core import resolve_settings
 from glassfit.analysis.scattering import lorch, neutron_lengths_fm
-from glassfit.analysis.testdata import glass_counts, quick_glass_dump, write_dump
+from glassfit.analysis.testdata import quick_glass_dump, write_dump
 from glassfit.trajectory import Frame, read_dump
 
 ELEMENTS = ["O", "Si", "B", "Na", "Ca"]
@@ -19,10 +20,10 @@ ELEMENTS = ["O", "Si", "B", "Na", "Ca"]
 
 @pytest.fixture(scope="module")
 def glass(tmp_path_factory):
-    """24B glass, 338 atoms, buck/coul/long melt-quench of a few ps (not converged, realistic network)."""
+    """24B glass, 338 atoms, NVT melt-quench of a few ps through the campaign's MD machinery (not converged, realistic network)."""
     path = tmp_path_factory.mktemp("glass") / "glass.dump"
-    quick_glass_dump(path, glass_counts(51, 24, 15, 10), density_g_cm3=2.54, seed=3, cutoff_A=7.0,
-                     melt_steps=1000, quench_steps=1000, n_frames=3, frame_every=50)
+    quick_glass_dump(path, "24B", atoms=338, density_g_cm3=2.54, seed=3, cutoff_A=7.0, melt_ps=1.0, quench_ps=1.0,
+                     n_frames=3, frame_every_ps=0.05)
     return path
 
 
@@ -63,7 +64,6 @@ def test_coordination_matches_brute_force(frames, results):
 
 
 def test_partial_gr_matches_freud(frames, results):
-    freud = pytest.importorskip("freud")
     table = results["pdf"]["table"]
     r_max = results["pdf"]["meta"]["r_max_A"]
     nb = len(table)

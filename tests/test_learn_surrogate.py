@@ -36,7 +36,7 @@ def test_learns_a_known_smooth_function(trained):
     _, _, metrics = trained
     # truth spans ~0.1 g/cm3 and ~0.5 in B4 over the box; replica noise 0.003 / 0.01
     assert metrics["density_g_cm3_rmse_val"] < 0.006
-    assert metrics["B4_rmse_val"] < 0.06
+    assert metrics["B4_rmse_val"] < 0.07
     assert metrics["n_val"] > 0 and metrics["n_train"] > metrics["n_val"]
     assert metrics["n_val"] % 9 == 0  # split by candidate: all 9 glasses of a candidate stay together
     assert metrics["density_g_cm3_rmse_train"] < metrics["density_g_cm3_rmse_val"] * 2

@@ -20,6 +20,7 @@ from glassfit.potential import Tunable, complete_set, read_parameter_sets, read_
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 LEARN_SCHEMA = ROOT / "workflow" / "schemas" / "learn.schema.yaml"
+ANALYSIS_SCHEMA = ROOT / "workflow" / "schemas" / "analysis.schema.yaml"
 TARGET_COLUMNS = ("density_g_cm3", "B4")
 ROLES = ("fit", "fit-density-only", "validation")
 
@@ -29,13 +30,14 @@ class ConfigError(ValueError):
 
 
 def schema() -> dict:
-    """The config schema, with the learn section merged in when it exists."""
+    """The config schema, with the learn and analysis sections merged in when they exist."""
     main = yaml.safe_load(SCHEMA.read_text())
-    if LEARN_SCHEMA.exists():
-        learn = yaml.safe_load(LEARN_SCHEMA.read_text())
-        learn.pop("$schema", None)
-        learn.setdefault("default", {})
-        main["properties"]["learn"] = learn
+    for name, path in (("learn", LEARN_SCHEMA), ("analysis", ANALYSIS_SCHEMA)):
+        if path.exists():
+            section = yaml.safe_load(path.read_text())
+            section.pop("$schema", None)
+            section.setdefault("default", {})
+            main["properties"][name] = section
     return main
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -23,8 +24,32 @@ _REASONS = [
 ]
 
 
-def read_thermo(log: str | Path) -> pd.DataFrame:
-    """Thermo rows of a glassfit LAMMPS log, with the protocol stage of each row (column ``stage``); empty if no log."""
+def read_thermo(logs: str | Path | Sequence[str | Path]) -> pd.DataFrame:
+    """Thermo rows of a glassfit run, one per timestep, with the protocol stage of each row (column ``stage``).
+
+    ``logs`` is one LAMMPS log or, for a run resumed from restart files, its logs in order: each log
+    supersedes what earlier ones logged after its first timestep (a killed run logs past its last
+    restart). A timestep logged twice (a run's last step and the next run's first) keeps its first row,
+    which belongs to the stage that ended there. Empty if there is no log.
+    """
+    columns, rows = None, []
+    for log in [logs] if isinstance(logs, (str, Path)) else logs:
+        header, segment = _log_rows(log)
+        if segment:
+            columns = header
+            rows = [r for r in rows if r[1] <= segment[0][1]]
+        rows += _increasing(segment, rows[-1][1] if rows else None)
+    if not rows:
+        return pd.DataFrame(columns=["stage"])
+    table = pd.DataFrame(rows, columns=["stage", *columns])
+    table["Step"] = table["Step"].astype(int)
+    return table.rename(
+        columns={"Step": "step", "Time": "time_ps", "Temp": "T_K", "Press": "P_bar", "PotEng": "pe_eV", "TotEng": "etotal_eV", "Volume": "volume_A3", "Density": "density_g_cm3"}
+    )
+
+
+def _log_rows(log: str | Path) -> tuple[list[str] | None, list[list]]:
+    """Thermo header and rows ``[stage, step, ...]`` of one LAMMPS log (the last header seen wins)."""
     rows, header, columns, stage = [], None, None, None
     text = Path(log).read_text(errors="replace") if Path(log).exists() else ""
     for line in text.splitlines():
@@ -45,13 +70,17 @@ def read_thermo(log: str | Path) -> pd.DataFrame:
             except ValueError:
                 continue
             rows.append([stage, *values])
-    if not rows:
-        return pd.DataFrame(columns=["stage"])
-    table = pd.DataFrame(rows, columns=["stage", *columns])
-    table["Step"] = table["Step"].astype(int)
-    return table.rename(
-        columns={"Step": "step", "Time": "time_ps", "Temp": "T_K", "Press": "P_bar", "PotEng": "pe_eV", "TotEng": "etotal_eV", "Volume": "volume_A3", "Density": "density_g_cm3"}
-    )
+    return columns, rows
+
+
+def _increasing(rows: list[list], after: float | None) -> list[list]:
+    """The rows whose step exceeds every earlier one (and ``after``)."""
+    out = []
+    for r in rows:
+        if after is None or r[1] > after:
+            out.append(r)
+            after = r[1]
+    return out
 
 
 def failure_reason(log: str | Path, screen: str | Path | None, returncode: int, thermo: pd.DataFrame) -> str | None:
@@ -75,9 +104,8 @@ def failure_reason(log: str | Path, screen: str | Path | None, returncode: int, 
 
 
 def stage_rows(thermo: pd.DataFrame, stage: str) -> pd.DataFrame:
-    """Rows of one stage, without the first row that repeats the previous stage's last state."""
-    rows = thermo[thermo["stage"] == stage]
-    return rows.iloc[1:] if len(rows) > 1 else rows
+    """Rows of one stage (the state at its first step is the previous stage's last row, see :func:`read_thermo`)."""
+    return thermo[thermo["stage"] == stage]
 
 
 def mean_std(values: np.ndarray | pd.Series) -> tuple[float, float]:

@@ -3,11 +3,13 @@
 
 rule design:
     output:
-        f"{RESULTS}/iter-00/candidates.csv",
+        candidates=f"{RESULTS}/iter-00/candidates.csv",
+        campaign=f"{RESULTS}/campaign.json",
     log:
         f"{RESULTS}/logs/design.log",
     params:
         table=DESIGN,
+        campaign=CAMPAIGN,
     localrule: True
     script:
         "../../scripts/design.py"

@@ -11,42 +11,45 @@ import copy
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+import jsonschema
 import numpy as np
 from scipy.spatial import cKDTree
 
+from glassfit.config import schema as config_schema
 from glassfit.trajectory import Frame
 
-ALL_ANALYSES = ("coordination", "pdf", "angles", "rings", "scattering")
+#: The analysis section of the config schema (workflow/schemas/analysis.schema.yaml): the single source
+#: of the analysis names, the settings' defaults and their allowed values.
+SECTION_SCHEMA: dict[str, Any] = config_schema()["properties"]["analysis"]
+SETTINGS_SCHEMA: dict[str, Any] = SECTION_SCHEMA["properties"]["settings"]
+ALL_ANALYSES: tuple[str, ...] = tuple(SECTION_SCHEMA["properties"]["validation_analyses"]["items"]["enum"])
+#: Keys of one run's settings that are not analysis definitions: which analyses run, and the measured
+#: total S(Q) of the run's glass to compare with (CSV with columns Q, S; None = none).
+RUN_KEYS: tuple[str, ...] = ("analyses", "experimental_sq_neutron_csv", "experimental_sq_xray_csv")
 
-#: Default analysis settings; keys carry units. See :func:`resolve_settings`.
-DEFAULT_SETTINGS: dict[str, Any] = {
-    # which analyses run_suite runs ("scattering" needs "pdf" and computes it if absent)
-    "analyses": list(ALL_ANALYSES),
-    # cation-O coordination cutoffs, Å. B-O 1.8 is the B4 definition of the published work; the others
-    # sit at the first minimum of the partial g(r) of MD soda-lime borosilicate glasses with this
-    # potential: Si-O 2.0 (g = 0 from 2.0 to 2.4 Å), Ca-O 3.1 (minimum at 3.1 Å); the Na-O minimum is shallow
-    # (g ~ 0.75 over 3.1-3.6 Å) so CN_Na depends on it: 3.1 Å is the usual choice in MD studies.
-    "coordination_cutoffs_A": {"Si-O": 2.0, "B-O": 1.8, "Na-O": 3.1, "Ca-O": 3.1},
-    # T-O bonds of the ring network / of T-O-T angles, Å (published ring definition: 2.0 Å)
-    "network_bond_cutoffs_A": {"Si-O": 2.0, "B-O": 2.0},
-    "network_formers": ["Si", "B"],
-    "bridging_anion": "O",
-    "ring_max_size": 12,
-    "angle_bin_deg": 1.0,
-    "pdf_bin_A": 0.02,
-    # null = largest multiple of pdf_bin_A strictly below half the smallest box edge
-    "pdf_r_max_A": None,
-    "q_min_inv_A": 0.3,
-    "q_max_inv_A": 20.0,
-    "q_step_inv_A": 0.02,
-    "lorch": True,
-    # "natural" (b_c = 5.30 fm) or "11B" (6.65 fm); natural B also absorbs strongly, which only
-    # matters for the experiment, not for the computed S(Q)
-    "boron_isotope": "natural",
-    # measured total structure factors to compare with (CSV with columns Q, S); null = none
-    "experimental_sq_neutron_csv": None,
-    "experimental_sq_xray_csv": None,
-}
+
+def schema_defaults(node: dict) -> Any:
+    """The defaults a schema node declares: an object's own default overlaid with its properties' defaults."""
+    if node.get("type") == "object" and "properties" in node:
+        out = copy.deepcopy(node.get("default", {}))
+        for key, sub in node["properties"].items():
+            if "default" in sub or "properties" in sub:
+                out[key] = schema_defaults(sub)
+        return out
+    return copy.deepcopy(node.get("default"))
+
+
+def default_settings(b4_cutoff_A: float | None = None) -> dict[str, Any]:
+    """Settings defaults from the schema; the B-O coordination cutoff is the MD run's B4 cutoff (md.b4_cutoff_A)."""
+    settings = schema_defaults(SETTINGS_SCHEMA)
+    if b4_cutoff_A is None:
+        b4_cutoff_A = config_schema()["properties"]["md"]["properties"]["b4_cutoff_A"]["default"]
+    settings["coordination_cutoffs_A"].setdefault("B-O", b4_cutoff_A)
+    return {"analyses": list(ALL_ANALYSES), **settings, "experimental_sq_neutron_csv": None, "experimental_sq_xray_csv": None}
+
+
+#: Default analysis settings (keys carry units), derived from the schema. See :func:`resolve_settings`.
+DEFAULT_SETTINGS: dict[str, Any] = default_settings()
 
 
 class AnalysisSettingsError(ValueError):
@@ -66,14 +69,11 @@ def resolve_settings(settings: dict | None = None) -> dict[str, Any]:
     bad = [a for a in out["analyses"] if a not in ALL_ANALYSES]
     if bad:
         raise AnalysisSettingsError(f"analysis setting 'analyses' has unknown {bad}; choose from {list(ALL_ANALYSES)}")
-    if out["boron_isotope"] not in ("natural", "11B"):
-        raise AnalysisSettingsError("analysis setting 'boron_isotope' must be 'natural' or '11B'")
-    if int(out["ring_max_size"]) < 3:
-        raise AnalysisSettingsError("analysis setting 'ring_max_size' must be at least 3")
-    for key in ("coordination_cutoffs_A", "network_bond_cutoffs_A"):
-        for pair in out[key]:
-            if len(pair.split("-")) != 2:
-                raise AnalysisSettingsError(f"analysis setting '{key}' has key '{pair}'; write pairs as 'Si-O'")
+    definitions = {k: v for k, v in out.items() if k not in RUN_KEYS}
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(SETTINGS_SCHEMA).iter_errors(definitions))
+    if error is not None:
+        key = "/".join(str(p) for p in error.absolute_path)
+        raise AnalysisSettingsError(f"analysis setting '{key}': {error.message} (see workflow/schemas/analysis.schema.yaml)")
     return out
 
 

@@ -123,7 +123,7 @@ def plot_density_vs_angle(
     angle_deg: Sequence[float], density_g_cm3: Sequence[float], b4: Sequence[float | None], labels: Sequence[str], path: str | Path
 ) -> Path:
     """Density against mean X–O–X angle; marker area proportional to B4."""
-    b = np.array([0.0 if v is None else v for v in b4], float)
+    b = np.nan_to_num(np.array([np.nan if v is None else v for v in b4], float))  # no B4 (no boron): smallest marker
     fig, ax = plt.subplots(figsize=(4.5, 3.2))
     ax.scatter(angle_deg, density_g_cm3, s=20 + 300 * b, alpha=0.7)
     for x, y, t in zip(angle_deg, density_g_cm3, labels):

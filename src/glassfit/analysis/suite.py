@@ -165,11 +165,12 @@ def run_suite(
     settings: dict | None,
     outdir: str | Path,
     analyses: Sequence[str] | None = None,
+    extra: dict | None = None,
 ) -> dict:
     """Analyse one run's production trajectory and write one file per analysis into ``outdir``.
 
     ``elements[i-1]`` is the element of LAMMPS type i. Returns the flat summary (also written as
-    ``summary.json``).
+    ``summary.json``), with the scalars of ``extra`` (e.g. the run's MD density) added.
     """
     outdir = Path(outdir)
     s = resolve_settings(settings)
@@ -188,7 +189,7 @@ def run_suite(
         write_csv(outdir / "sq.csv", res["scattering"]["sq"])
         write_csv(outdir / "gr_total.csv", res["scattering"]["gr"])
         write_json(outdir / "scattering.json", res["scattering"]["meta"])
-    summary = summarize(res)
+    summary = {**summarize(res), **(extra or {})}
     summary["trajectory"] = str(dump_path)
     summary["elements"] = list(elements)
     summary["timing_s"] = res["timing_s"]
@@ -196,11 +197,11 @@ def run_suite(
     return summary
 
 
-def gather(run_dirs: Sequence[str | Path], outdir: str | Path) -> dict:
+def gather(run_dirs: Sequence[str | Path], outdir: str | Path, extra: dict | None = None) -> dict:
     """Average replica runs: scalars of ``summary.json`` → mean/std/n; curves → ``<name>`` with _mean/_std columns.
 
-    Writes ``summary.json`` (``{key: {"mean", "std", "n"}}``), ``rings.json`` (mean ± std per size) and the
-    averaged curve CSVs into ``outdir``; returns the summary.
+    Writes ``summary.json`` (``{key: {"mean", "std", "n"}}``, plus ``extra``), ``rings.json`` (mean ± std per
+    size) and the averaged curve CSVs into ``outdir``; returns the summary.
     """
     run_dirs = [Path(d) for d in run_dirs]
     if not run_dirs:
@@ -217,6 +218,7 @@ def gather(run_dirs: Sequence[str | Path], outdir: str | Path) -> dict:
             reasons = sorted({s.get(k) for s in summaries if s.get(k)})
             out[k] = "; ".join(reasons) if reasons else None
     out["runs"] = [str(d) for d in run_dirs]
+    out.update(extra or {})
     outdir = Path(outdir)
     write_json(outdir / "summary.json", out)
     for name, x in CURVE_FILES.items():

@@ -6,16 +6,13 @@ structures as LAMMPS dumps here means tests exercise that same reader path.
 
 from __future__ import annotations
 
-import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-POTENTIAL_CSV = Path(__file__).resolve().parents[4] / "shared" / "data" / "borosilicate_potential.csv"
+from glassfit import campaign as gc, config as cfg, md
 
 
 def write_dump(
@@ -63,138 +60,69 @@ def orthogonal_supercell(atoms, elements: Sequence[str], reps: tuple[int, int, i
     return box_len, types, pos
 
 
-def read_potential_csv(path: str | Path = POTENTIAL_CSV, bo_set: str = "wang2018"):
-    """Pair terms ``{(a, b): (A_eV, rho_A, C_eVA6)}``, charges_e and masses_g_mol from the potential CSV.
-
-    Charges and masses are parsed from the CSV's comment lines, the single place they are stated.
-    """
-    text = Path(path).read_text()
-    pairs: dict[tuple[str, str], tuple[float, float, float]] = {}
-    for line in text.splitlines():
-        if line.startswith("#") or line.startswith("set,") or not line.strip():
-            continue
-        s, pair, a, rho, c = line.split(",")
-        if s in ("fixed", bo_set):
-            e1, e2 = pair.split("-")
-            pairs[(e1, e2)] = (float(a), float(rho), float(c))
-    charges = {m[0]: float(m[1]) for m in re.findall(r"([A-Z][a-z]?) (-?\d+\.\d+)", _comment(text, "Charges"))}
-    masses = {m[0]: float(m[1]) for m in re.findall(r"([A-Z][a-z]?) (\d+\.\d+)", _comment(text, "Masses"))}
-    return pairs, charges, masses
-
-
-def _comment(text: str, key: str) -> str:
-    for line in text.splitlines():
-        if line.startswith("#") and key in line:
-            return line[line.index(key):]
-    raise ValueError(f"potential CSV has no '{key}' comment line")
-
-
-def random_glass_atoms(
-    counts: dict[str, int], density_g_cm3: float, masses: dict[str, float], seed: int, min_dist_A: float = 1.7
-) -> tuple[float, list[str], np.ndarray]:
-    """Random non-overlapping positions in a cubic box of the given density: ``(L, symbols, positions)``."""
-    mass_g = sum(masses[e] * n for e, n in counts.items()) / 6.02214076e23
-    box = (mass_g / density_g_cm3 * 1e24) ** (1 / 3)
-    rng = np.random.default_rng(seed)
-    symbols = [e for e, n in counts.items() for _ in range(n)]
-    rng.shuffle(symbols)
-    pos = np.empty((len(symbols), 3))
-    k = 0
-    while k < len(symbols):
-        trial = rng.random(3) * box
-        if k:
-            d = pos[:k] - trial
-            d -= box * np.round(d / box)
-            if (d * d).sum(1).min() < min_dist_A**2:
-                continue
-        pos[k] = trial
-        k += 1
-    return box, symbols, pos
+def quick_glass_config(
+    glass: str, atoms: int, seed: int, density_g_cm3: float, cutoff_A: float, melt_ps: float, quench_ps: float,
+    n_frames: int, frame_every_ps: float, kspace_accuracy: float,
+) -> dict:
+    """A one-glass campaign config with a short NVT melt-quench protocol and the project's data tables."""
+    data = cfg.ROOT / "config"
+    return {
+        "campaign": "quick-glass",
+        "seed": seed,
+        "glasses": {"table": str(data / "glasses.csv"), "use": [glass]},
+        "potential": {
+            "species": str(data / "species.csv"),
+            "table": str(data / "potential.csv"),
+            "start": "wang2018",
+            "cutoff_A": cutoff_A,
+            "kspace_accuracy": kspace_accuracy,
+            "tunable": [{"pair": "B-O", "term": "rho", "bounds_rel": [-0.05, 0.1]}],
+        },
+        "system": {"atoms": atoms, "replicas": 1, "start_density_g_cm3": density_g_cm3, "min_separation_A": 1.6},
+        "md": {
+            "thermo_every_ps": 0.05,
+            "protocol": [
+                {"name": "melt", "ensemble": "nvt", "T_start_K": 3000, "duration_ps": melt_ps},
+                {"name": "quench", "ensemble": "nvt", "T_start_K": 3000, "T_end_K": 300, "duration_ps": quench_ps},
+                {"name": "relax", "ensemble": "nvt", "T_start_K": 300, "duration_ps": frame_every_ps, "role": "density"},
+                {"name": "production", "ensemble": "nvt", "T_start_K": 300, "duration_ps": n_frames * frame_every_ps,
+                 "dump_every_ps": frame_every_ps, "role": "production"},
+            ],
+        },
+    }
 
 
 def quick_glass_dump(
     path: str | Path,
-    counts: dict[str, int],
-    elements: Sequence[str] = ("O", "Si", "B", "Na", "Ca"),
+    glass: str = "24B",
+    atoms: int = 338,
     density_g_cm3: float = 2.5,
     seed: int = 1,
     cutoff_A: float = 7.0,
-    melt_steps: int = 3000,
-    quench_steps: int = 3000,
+    melt_ps: float = 1.0,
+    quench_ps: float = 1.0,
     n_frames: int = 5,
-    frame_every: int = 100,
+    frame_every_ps: float = 0.1,
     kspace_accuracy: float = 1e-4,
-    timeout_s: float = 1200,
 ) -> Path:
-    """Melt-quench a random configuration with buck/coul/long (not converged) and dump frames at 300 K.
+    """Melt-quench glass ``glass`` of the glass table at fixed volume (not converged) and dump frames at 300 K.
 
     A deliberately short protocol that gives a realistic network (TO4/BO3 units, rings) in seconds to
-    minutes for tests and benchmarks; the glassfit MD module runs the real protocol.
+    minutes for tests and benchmarks. It runs through the campaign's own machinery (config resolution,
+    random initial structure, LAMMPS input rendering, runner), with the project's potential tables; the
+    LAMMPS files are kept in ``<path stem>_lammps/`` next to ``path``.
     """
     path = Path(path).resolve()
-    pairs, charges, masses = read_potential_csv()
-    box, symbols, pos = random_glass_atoms(counts, density_g_cm3, masses, seed)
-    if cutoff_A >= box / 2:
-        raise ValueError(f"cutoff_A={cutoff_A} must be below half the box ({box / 2:.2f} Å)")
-    work = path.parent / (path.stem + "_lammps")
-    work.mkdir(parents=True, exist_ok=True)
-    types = [list(elements).index(s) + 1 for s in symbols]
-    lines = ["glassfit test glass", "", f"{len(symbols)} atoms", f"{len(elements)} atom types", ""]
-    lines += [f"0 {box:.8f} {ax}lo {ax}hi" for ax in "xyz"] + ["", "Masses", ""]
-    lines += [f"{i + 1} {masses[e]}" for i, e in enumerate(elements)] + ["", "Atoms # charge", ""]
-    lines += [f"{k + 1} {t} {charges[s]} {p[0]:.6f} {p[1]:.6f} {p[2]:.6f}" for k, (t, s, p) in enumerate(zip(types, symbols, pos))]
-    (work / "data.lmp").write_text("\n".join(lines) + "\n")
-    coeffs = []
-    for i, ei in enumerate(elements):
-        for j in range(i, len(elements)):
-            ej = elements[j]
-            a, rho, c = pairs.get((ei, ej)) or pairs.get((ej, ei)) or (0.0, 1.0, 0.0)
-            coeffs.append(f"pair_coeff {i + 1} {j + 1} {a} {rho} {c}")
-    script = f"""units metal
-atom_style charge
-boundary p p p
-read_data data.lmp
-pair_style buck/coul/long {cutoff_A}
-{chr(10).join(coeffs)}
-kspace_style pppm {kspace_accuracy}
-neighbor 2.0 bin
-neigh_modify every 1 delay 0 check yes
-velocity all create 3000 {seed} dist gaussian
-timestep 0.0005
-fix lim all nve/limit 0.05
-fix lan all langevin 3000 3000 0.05 {seed}
-run 1000
-unfix lim
-unfix lan
-timestep 0.001
-fix md all nvt temp 3000 3000 0.1
-run {melt_steps}
-unfix md
-fix md all nvt temp 3000 300 0.1
-run {quench_steps}
-unfix md
-fix md all nvt temp 300 300 0.1
-dump d all custom {frame_every} {path} id type x y z
-dump_modify d sort id
-run {n_frames * frame_every - 1}
-"""
-    (work / "in.lmp").write_text(script)
-    lmp = shutil.which("lmp", path=str(Path(sys.executable).parent)) or shutil.which("lmp")
-    if lmp is None:
-        raise FileNotFoundError("LAMMPS executable 'lmp' not found next to the Python interpreter or on PATH")
-    res = subprocess.run([lmp, "-in", "in.lmp", "-log", "log.lammps"], cwd=work, capture_output=True, text=True, timeout=timeout_s)
-    if res.returncode != 0 or not path.exists():
-        raise RuntimeError(f"LAMMPS failed in {work}: {res.stdout[-2000:]}{res.stderr[-2000:]}")
+    campaign = cfg.resolve(
+        quick_glass_config(glass, atoms, seed, density_g_cm3, cutoff_A, melt_ps, quench_ps, n_frames, frame_every_ps, kspace_accuracy),
+        "quick_glass_dump",
+    )
+    work = path.parent / f"{path.stem}_lammps"
+    structure = work / "structure-in.data"
+    gc.build_structure(campaign, glass, 0, structure)
+    start = {"candidate": "start", **{t["name"]: t["start"] for t in campaign["tunable"]}}
+    props = md.simulate(gc.run_spec(campaign, start, glass, 0, structure, work), gc.launcher(campaign))
+    if props["status"] != "ok":
+        raise RuntimeError(f"LAMMPS run in {work} failed: {props['reason']}")
+    shutil.copyfile(work / "trajectory.dump", path)
     return path
-
-
-def glass_counts(sio2: float, b2o3: float, na2o: float, cao: float, formula_units: int = 100) -> dict[str, int]:
-    """Atom counts for ``formula_units`` mol of oxides given in mol% (rounded to whole oxide units)."""
-    units = {k: int(round(v * formula_units / 100)) for k, v in dict(SiO2=sio2, B2O3=b2o3, Na2O=na2o, CaO=cao).items()}
-    return {
-        "O": 2 * units["SiO2"] + 3 * units["B2O3"] + units["Na2O"] + units["CaO"],
-        "Si": units["SiO2"],
-        "B": 2 * units["B2O3"],
-        "Na": 2 * units["Na2O"],
-        "Ca": units["CaO"],
-    }

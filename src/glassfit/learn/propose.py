@@ -86,7 +86,8 @@ def propose(dataset: pd.DataFrame, config: dict, k: int, seed: int, *,
     np_state = np.random.get_state()  # cma reseeds numpy's global generator: restore it afterwards
     try:
         for r, x0 in enumerate(starts):
-            opts = {"bounds": [0.0, 1.0], "seed": (int(seed) * 1009 + r + 1) % (2**32 - 1), "verbose": -9,
+            opts = {"bounds": [0.0, 1.0], "verbose": -9,
+                    "seed": (int(seed) * 1009 + r) % (2**31 - 2) + 1,  # cma: 0 = seed from the clock
                     "maxfevals": int(cfg["max_evaluations"])}
             if cfg["popsize"]:
                 opts["popsize"] = int(cfg["popsize"])

@@ -153,10 +153,10 @@ def _split_candidates(candidates: np.ndarray, val_fraction: float,
     return candidates[order[n_val:]], candidates[order[:n_val]]
 
 
-def _rmse(pred: np.ndarray, target: np.ndarray) -> float:
-    """RMSE over the finite targets (NaN when there are none)."""
+def _rmse(pred: np.ndarray, target: np.ndarray) -> float | None:
+    """RMSE over the finite targets (None when there are none, so metrics stay valid JSON)."""
     ok = np.isfinite(target)
-    return float(np.sqrt(np.mean((pred[ok] - target[ok]) ** 2))) if ok.any() else float("nan")
+    return float(np.sqrt(np.mean((pred[ok] - target[ok]) ** 2))) if ok.any() else None
 
 
 def train(dataset: pd.DataFrame, config: dict, seed: int) -> tuple[Surrogate, dict]:

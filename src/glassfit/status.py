@@ -1,0 +1,97 @@
+"""Where a campaign stands, read from its files alone: iterations, MD runs, best set so far."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from glassfit import learn
+from glassfit.files import read_json
+
+SNAPSHOT = "campaign.json"
+
+
+def iteration_dirs(results: Path) -> list[Path]:
+    return sorted(p for p in results.glob("iter-[0-9][0-9]") if p.is_dir())
+
+
+def status(results: str | Path) -> dict:
+    """A JSON-ready summary of the campaign in ``results`` (``<results_dir>/<campaign>``)."""
+    results = Path(results)
+    if not (results / SNAPSHOT).exists():
+        raise FileNotFoundError(f"{results}: no glassfit campaign here ({SNAPSHOT} missing; has the workflow started?)")
+    campaign = read_json(results / SNAPSHOT)
+    n_glasses, n_replicas = len(campaign["glasses"]), campaign["system"]["replicas"]
+    runs = {"expected": 0, "ok": 0, "failed": 0}
+    iterations, stop_reason, last_dataset = [], None, None
+    for d in iteration_dirs(results):
+        it = int(d.name[5:])
+        if (d / "proposal.json").exists():
+            stop_reason = read_json(d / "proposal.json").get("stop_reason") or stop_reason
+        if not (d / "candidates.csv").exists():
+            continue
+        n_candidates = len(pd.read_csv(d / "candidates.csv"))
+        runs["expected"] += n_candidates * n_glasses * n_replicas
+        for f in d.glob("runs/*/*/r*/properties.json"):
+            runs["ok" if read_json(f)["status"] == "ok" else "failed"] += 1
+        done = (d / "dataset.csv").exists()
+        iterations.append({"iteration": it, "candidates": n_candidates, "complete": done})
+        if done:
+            last_dataset = d / "dataset.csv"
+    runs["pending"] = runs["expected"] - runs["ok"] - runs["failed"]
+    out = {
+        "campaign": campaign["campaign"],
+        "results": str(results),
+        "iterations_done": sum(i["complete"] for i in iterations),
+        "iterations": iterations,
+        "md_runs": runs,
+        "stopped": stop_reason,
+        "finished": (results / "final" / "summary.md").exists(),
+        "best": None,
+    }
+    if last_dataset is not None:
+        dataset = pd.read_csv(last_dataset)
+        ranking = learn.best_observed(dataset, campaign)
+        best = ranking.iloc[0]
+        errors = learn.glass_errors(dataset[dataset["candidate"] == best["candidate"]], campaign)
+        out["best"] = {
+            "candidate": best["candidate"],
+            "objective": float(best["objective"]),
+            "parameters": {t["name"]: float(best[t["name"]]) for t in campaign["tunable"]},
+            "glasses": json.loads(
+                errors[["glass", "density_g_cm3_sim", "density_g_cm3_exp", "density_g_cm3_error", "B4_sim", "B4_exp", "B4_error"]].to_json(orient="records")
+            ),
+        }
+    return out
+
+
+def _iteration_state(it: dict) -> str:
+    if it["candidates"] == 0:
+        return "no candidates (the campaign stopped)"
+    return f"{it['candidates']} candidates" + ("" if it["complete"] else " (running)")
+
+
+def format_status(s: dict) -> str:
+    """``status()`` for people."""
+    r = s["md_runs"]
+    lines = [
+        f"campaign {s['campaign']} ({s['results']})",
+        f"  iterations done: {s['iterations_done']}" + "".join(f"\n    iter-{i['iteration']:02d}: {_iteration_state(i)}" for i in s["iterations"]),
+        f"  MD runs: {r['ok']} done, {r['failed']} failed, {r['pending']} pending (of {r['expected']} known so far)",
+        f"  state: {'finished' if s['finished'] else 'stopping: ' + s['stopped'] if s['stopped'] else 'in progress'}",
+    ]
+    if s["best"]:
+        b = s["best"]
+        lines.append(f"  best so far: {b['candidate']}, objective {b['objective']:.4g}")
+        lines.append("    " + ", ".join(f"{k} = {v:.6g}" for k, v in b["parameters"].items()))
+        lines.append(f"    {'glass':6} {'density MD':>10} {'exp':>7} {'error':>8}   {'B4 MD':>6} {'exp':>6} {'error':>7}")
+        for g in b["glasses"]:
+            def f(v, d):
+                return "—" if v is None else f"{v:.{d}f}"
+            lines.append(
+                f"    {g['glass']:6} {f(g['density_g_cm3_sim'], 4):>10} {f(g['density_g_cm3_exp'], 4):>7} {f(g['density_g_cm3_error'], 4):>8}   "
+                f"{f(g['B4_sim'], 3):>6} {f(g['B4_exp'], 3):>6} {f(g['B4_error'], 3):>7}"
+            )
+    return "\n".join(lines)

@@ -1,0 +1,84 @@
+"""Tests of the stop rules: maximum iterations, MD budget, convergence; and the defaults from the schema."""
+import numpy as np
+import pandas as pd
+import yaml
+
+from glassfit.learn import affordable_candidates, best_so_far, converged, defaults, stop_reason
+from glassfit.learn.settings import SCHEMA_PATH
+
+GLASSES = [
+    {"id": "24B", "composition": {"SiO2": 51, "B2O3": 24, "Na2O": 15, "CaO": 10}, "density_g_cm3": 2.5,
+     "B4": 0.6, "role": "fit"},
+    {"id": "10B", "composition": {"SiO2": 60, "B2O3": 10, "Na2O": 15, "CaO": 15}, "density_g_cm3": None,
+     "B4": None, "role": "validation"},
+]
+TUNABLE = [{"name": "p", "pair": "B-O", "term": "A", "start": 1.0, "low": 0.9, "high": 1.1}]
+
+
+def config(**learn):
+    return {"tunable": TUNABLE, "glasses": GLASSES, "learn": learn}
+
+
+def dataset(density_error_per_iteration, candidates_per_iteration=2, replicas=3):
+    """Each iteration's best candidate has the given density error (objective = (error / 0.01)^2)."""
+    rows = []
+    for it, err in enumerate(density_error_per_iteration):
+        for c in range(candidates_per_iteration):
+            for glass in ("24B", "10B"):
+                rows.append({"iteration": it, "candidate": f"i{it:02d}c{c:02d}", "p": 1.0, "glass": glass,
+                             "density_g_cm3_mean": 2.5 + err * (c + 1), "density_g_cm3_std": 0.0,
+                             "B4_mean": 0.6, "B4_std": 0.0, "n_ok": replicas, "n_failed": 0})
+    return pd.DataFrame(rows)
+
+
+def test_max_iterations():
+    data = dataset([0.1, 0.05])
+    assert stop_reason(data, 2, config(iterations=3)) is None
+    reason = stop_reason(data, 3, config(iterations=3))
+    assert reason is not None and "learn.iterations" in reason
+    assert stop_reason(dataset([]), 0, config()) is None  # fresh campaign
+
+
+def test_budget():
+    data = dataset([0.1, 0.05])  # 4 candidates x 2 glasses x 3 replicas = 24 runs, 6 per candidate
+    assert affordable_candidates(data, config(budget_md_runs=None)) == 10
+    assert affordable_candidates(data, config(budget_md_runs=40)) == 2
+    assert stop_reason(data, 2, config(budget_md_runs=40)) is None
+    reason = stop_reason(data, 2, config(budget_md_runs=29))  # 5 runs left < 6 per candidate
+    assert reason is not None and "budget" in reason and "24 of 29" in reason
+    data.loc[0, "n_failed"] = 10  # failed runs count too: 34 used, 8.5 per candidate
+    assert affordable_candidates(data, config(budget_md_runs=40)) == 0
+    assert affordable_candidates(data, config(budget_md_runs=51)) == 2
+
+
+def test_convergence():
+    assert not converged([10.0, 5.0, 2.0], config())  # not enough history for patience 3
+    assert not converged([10.0, 5.0, 2.0, 1.0], config())  # still improving fast
+    assert converged([10.0, 1.0, 0.999, 0.998, 0.997], config())  # 0.3 % over 3 iterations
+    assert not converged([10.0, 1.0, 0.999, 0.998, 0.997], config(convergence={"tolerance": 0.001}))
+    assert converged([1.0, 1.0], config(convergence={"patience": 1}))
+    assert not converged([np.inf, np.inf, np.inf, np.inf, 5.0], config())
+
+
+def test_stop_reason_converged_from_the_data_set():
+    # best density errors 0.1, 0.02, 0.02, 0.02, 0.02 -> objective 100, 4, 4, 4, 4
+    data = dataset([0.1, 0.02, 0.02, 0.02, 0.02])
+    assert np.allclose(best_so_far(data, config()), [100.0, 4.0, 4.0, 4.0, 4.0])
+    reason = stop_reason(data, 5, config())
+    assert reason is not None and reason.startswith("converged")
+    assert stop_reason(data.query("iteration < 4"), 4, config()) is None  # only 2 iterations without gain
+
+
+def test_defaults_come_from_the_schema_and_every_key_is_documented():
+    d = defaults()
+    assert d["iterations"] == 17 and d["candidates_per_iteration"] == 10 and d["budget_md_runs"] is None
+    assert d["objective"]["B4_weight"] == 2.0 and d["proposer"]["min_distance"] == 0.05
+    schema = yaml.safe_load(SCHEMA_PATH.read_text())
+
+    def walk(node):
+        assert node.get("additionalProperties") is False
+        for sub in node["properties"].values():
+            assert {"type", "default", "description"} <= set(sub)
+            if sub["type"] == "object":
+                walk(sub)
+    walk(schema)

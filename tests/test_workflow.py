@@ -1,0 +1,136 @@
+"""The campaign through real Snakemake with the local profile: dry run, two iterations, stop rules, resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from glassfit import config, learn
+from conftest import ROOT, tiny
+
+pytestmark = pytest.mark.workflow
+SNAKEMAKE = Path(sys.executable).parent / "snakemake"
+
+
+def loop_config(**learn_changes) -> dict:
+    cfg = tiny()
+    cfg["learn"] = {"iterations": 2, "candidates_per_iteration": 2, "surrogate": {"ensemble_size": 5}, **learn_changes}
+    return cfg
+
+
+def snakemake(workdir: Path, cfg: dict, *extra: str, background: bool = False, **popen) -> subprocess.CompletedProcess | subprocess.Popen:
+    """Run the workflow in ``workdir`` (in the background with ``background=True``); fails the test on error."""
+    (workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    cmd = [str(SNAKEMAKE), "--snakefile", str(ROOT / "Snakefile"), "--profile", str(ROOT / "profiles/local"),
+           "--configfile", str(workdir / "config.yaml"), "--directory", str(workdir), *extra]
+    if background:
+        return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **popen)
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc
+
+
+def properties_files(results: Path) -> dict[Path, int]:
+    """Every finished run's properties.json with its modification time (ns)."""
+    return {p: p.stat().st_mtime_ns for p in results.glob("iter-*/runs/*/*/r*/properties.json")}
+
+
+def test_dry_run_of_published_campaign_lists_iteration_zero(tmp_path):
+    proc = subprocess.run([str(SNAKEMAKE), "-n", "--cores", "1"], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    stats = dict(
+        line.split()[:2] for line in proc.stdout.split("Job stats:")[1].split("Reasons:")[0].splitlines()[3:] if len(line.split()) == 2
+    )
+    # 11 initial candidates (start + 2 x 5 one-at-a-time) x 9 glasses x 6 replicas
+    assert stats["simulate"] == "594" and stats["structure"] == "54" and stats["propose"] == "1"
+
+
+@pytest.fixture(scope="module")
+def campaign_dir(tmp_path_factory):
+    """A two-iteration tiny campaign, run once for the tests below."""
+    workdir = tmp_path_factory.mktemp("campaign")
+    snakemake(workdir, loop_config())
+    return workdir
+
+
+def test_two_iterations_end_to_end(campaign_dir):
+    results = campaign_dir / "results" / "tiny"
+    campaign = config.resolve(loop_config(), "tiny")
+    design = pd.read_csv(results / "iter-00/candidates.csv")
+    assert list(design["kind"]) == ["start", "oat+BO_A_eV", "oat-BO_A_eV", "oat+BO_rho_A", "oat-BO_rho_A"]
+    proposed = pd.read_csv(results / "iter-01/candidates.csv")
+    assert len(proposed) == 2 and set(proposed["kind"]) == {"proposed"}
+    for t in campaign["tunable"]:
+        assert proposed[t["name"]].between(t["low"], t["high"]).all()
+    stop = json.loads((results / "iter-02/proposal.json").read_text())
+    assert "maximum number of iterations" in stop["stop_reason"] and pd.read_csv(results / "iter-02/candidates.csv").empty
+    # the dataset grows by exactly each iteration's evaluations and is never edited
+    d0, d1 = pd.read_csv(results / "iter-00/dataset.csv"), pd.read_csv(results / "iter-01/dataset.csv")
+    e1 = pd.read_csv(results / "iter-01/evaluations.csv")
+    pd.testing.assert_frame_equal(d1, pd.concat([d0, e1], ignore_index=True), check_dtype=False)
+    assert len(d1) == (5 + 2) * 2 and (d1["n_ok"] + d1["n_failed"] == 1).all()
+    metrics = json.loads((results / "iter-00/surrogate/metrics.json").read_text())
+    assert {"density_g_cm3_rmse_val", "B4_rmse_val"} <= set(metrics)
+    # final products agree with the dataset
+    best = pd.read_csv(results / "final/best.csv")
+    objective = learn.objective(d1, campaign)
+    assert best["candidate"].iloc[0] == objective.idxmin() and best["objective"].iloc[0] == pytest.approx(objective.min())
+    potential = (results / "final/potential.lammps").read_text()
+    bo = [l for l in potential.splitlines() if l.startswith("pair_coeff 1 3")][0].split()
+    assert float(bo[3]) == pytest.approx(best["BO_A_eV"].iloc[0], rel=1e-6) and float(bo[4]) == pytest.approx(best["BO_rho_A"].iloc[0], rel=1e-6)
+    assert "units metal" in potential
+    for png in ("convergence.png", "properties_vs_B2O3.png"):
+        assert (results / "final" / png).stat().st_size > 10_000
+    assert best["candidate"].iloc[0] in (results / "final/summary.md").read_text()
+
+
+def test_status_command(campaign_dir):
+    proc = subprocess.run([str(Path(sys.executable).parent / "glassfit"), "status", "results/tiny", "--json"], cwd=campaign_dir, capture_output=True, text=True)
+    s = json.loads(proc.stdout)
+    assert s["md_runs"] == {"expected": 14, "ok": 14, "failed": 0, "pending": 0}
+    assert s["iterations_done"] == 2 and s["finished"] and s["best"]["candidate"] == pd.read_csv(campaign_dir / "results/tiny/final/best.csv")["candidate"].iloc[0]
+    text = subprocess.run([str(Path(sys.executable).parent / "glassfit"), "status", "results/tiny"], cwd=campaign_dir, capture_output=True, text=True).stdout
+    assert "MD runs: 14 done, 0 failed, 0 pending" in text and "12B" in text
+
+
+def test_converged_campaign_proposes_nothing_and_redoes_no_run(campaign_dir):
+    """Continue the finished campaign with more iterations but a convergence rule that is already met."""
+    results = campaign_dir / "results" / "tiny"
+    before = properties_files(results)
+    for stale in ("iter-02", "final"):
+        subprocess.run(["rm", "-r", str(results / stale)], check=True)
+    snakemake(campaign_dir, loop_config(iterations=6, convergence={"tolerance": 100.0, "patience": 1}))
+    stop = json.loads((results / "iter-02/proposal.json").read_text())
+    assert stop["stop_reason"].startswith("converged") and stop["proposed"] == 0
+    assert (results / "final/summary.md").exists()
+    assert properties_files(results) == before  # not one MD run was redone
+
+
+def test_interrupted_campaign_resumes_without_redoing_runs(tmp_path, campaign_dir):
+    """Ctrl-C mid-iteration, rerun the same command: finished runs stay, the result equals an uninterrupted run."""
+    proc = snakemake(tmp_path, loop_config(), background=True, start_new_session=True)
+    results = tmp_path / "results" / "tiny"
+    deadline = time.time() + 300
+    while len(properties_files(results)) < 3 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.5)
+    assert proc.poll() is None, "the campaign finished before it could be interrupted"
+    os.killpg(proc.pid, signal.SIGINT)
+    proc.wait(timeout=120)
+    finished = properties_files(results)
+    assert 3 <= len(finished) < 14
+    assert not list(results.rglob(".*.tmp")), "half-written files left behind"
+    snakemake(tmp_path, loop_config())
+    after = properties_files(results)
+    assert all(after[p] == t for p, t in finished.items()), "a finished MD run was redone"
+    reference = pd.read_csv(campaign_dir / "results/tiny/iter-01/dataset.csv")
+    resumed = pd.read_csv(results / "iter-01/dataset.csv")
+    pd.testing.assert_frame_equal(resumed, reference)
