@@ -16,6 +16,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/learn.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/analyse.smk"
 
 
 rule all:

@@ -14,7 +14,7 @@ spec = gc.run_spec(
     Path(snakemake.output[0]).parent, ranks=int(snakemake.resources.tasks),
 )
 log.info("run %s on %d MPI rank(s) in %s", spec.run_id, spec.ranks, spec.workdir)
-props = md.simulate(spec, gc.launcher(campaign))
+props = md.simulate(spec, gc.job_launcher(campaign, getattr(snakemake.resources, "mpi", None)))  # resources.mpi: SLURM profile
 if props["status"] == "ok":
     log.info("run %s ok: density %.4f g/cm3, B4 %s, %.1f s, %.2f ns/day", spec.run_id, props["density_g_cm3_mean"], props.get("B4_mean"), props["wall_time_s"], props["ns_per_day"])
 else:

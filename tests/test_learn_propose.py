@@ -7,7 +7,7 @@ from scipy.stats import qmc
 from glassfit.learn import propose, synthetic, train
 
 FAST = {"surrogate": {"hidden_layers": [32, 32], "max_steps": 2500, "patience": 150},
-        "proposer": {"restarts": 3, "max_evaluations": 1500}}
+        "proposer": {"restarts": 2, "max_evaluations": 1000}}
 COLUMNS = ["p1", "p2", "p3", "p4", "p5", "predicted_objective", "predicted_objective_std"]
 
 
@@ -61,11 +61,11 @@ def test_proposals_with_trained_surrogate_near_optimum_in_bounds_and_distinct(co
     assert len(out) == k
     unit = unit_of(out, config)
     assert np.all(unit >= -1e-12) and np.all(unit <= 1 + 1e-12)
-    # top proposal: within 0.2 (normalised) of the optimum, and much better than the best data point
-    assert np.linalg.norm(unit[0] - np.array(config["synthetic_optimum_unit"])) < 0.2
+    # top proposal: within 0.15 (normalised) of the optimum (seeds 1-4 give 0.02-0.06), far better than the data
+    assert np.linalg.norm(unit[0] - np.array(config["synthetic_optimum_unit"])) < 0.15
     true = synthetic.true_objective(out, config)
     best_data = synthetic.true_objective(data.drop_duplicates("candidate"), config).min()
-    assert true[0] < 0.5 * best_data
+    assert true[0] < 0.25 * best_data
     pairwise = np.sqrt(((unit[:, None] - unit[None]) ** 2).sum(-1)) + np.eye(k)
     assert pairwise.min() >= min_distance
     existing = unit_of(data.drop_duplicates("candidate"), config)
@@ -96,7 +96,7 @@ def test_fewer_rows_only_when_not_enough_distinct_points(config):
     out = propose(data, far, k=10, seed=0, surrogate=TruthSurrogate(config))
     assert out.empty and list(out.columns) == COLUMNS  # nothing in the box is 1.5 from its centre
     spread = dict(config, learn=dict(FAST, proposer=dict(FAST["proposer"], min_distance=0.6)))
-    out = propose(data.iloc[:0], spread, k=50, seed=0, surrogate=TruthSurrogate(config))
+    out = propose(data.iloc[:0], spread, k=50, seed=0, surrogate=TruthSurrogate(config))  # no data yet
     assert 1 <= len(out) < 50
 
 
@@ -107,6 +107,7 @@ def test_k_zero_gives_an_empty_frame(config):
 
 def test_deterministic_given_seed(config):
     data = dataset(config, 8, seed=4)
-    a = propose(data, config, k=3, seed=7, surrogate=TruthSurrogate(config))
-    b = propose(data, config, k=3, seed=7, surrogate=TruthSurrogate(config))
+    cfg = dict(config, learn=dict(FAST, proposer={"restarts": 2, "max_evaluations": 300}))
+    a = propose(data, cfg, k=3, seed=7, surrogate=TruthSurrogate(config))
+    b = propose(data, cfg, k=3, seed=7, surrogate=TruthSurrogate(config))
     pd.testing.assert_frame_equal(a, b)

@@ -55,7 +55,8 @@ def test_prediction_frame_layout(trained, config):
 
 def test_ensemble_spread_larger_far_from_data(config):
     unit = qmc.Sobol(5, seed=1).random(32) * 0.4  # data only in the corner [0, 0.4]^5
-    surrogate, _ = train(make_dataset(config, unit), config, seed=1)
+    quick = dict(config, learn={"surrogate": dict(FAST["surrogate"], max_steps=1000)})
+    surrogate, _ = train(make_dataset(config, unit), quick, seed=1)
     glasses = ["6B", "24B", "50B", "75B"]
     near = surrogate.predict_members(unit, glasses).std(axis=0).mean(axis=(0, 1))
     far_unit = 0.9 + 0.1 * np.random.default_rng(0).random((32, 5))

@@ -70,3 +70,40 @@ def test_protocol_boundaries_and_ramps():
 def test_stage_from_config_defaults():
     st = protocol.Stage.from_config({"name": "a", "ensemble": "npt", "T_start_K": 300, "duration_ps": 5})
     assert st.T_end_K == 300 and st.pressure_bar == 0.0 and st.role is None
+
+
+def test_restart_files_toggle_and_mark_stage_ends():
+    s = protocol.MDSettings(timestep_fs=1.0, restart_every_ps=10.0)
+    text = protocol.render(_stages(), s, ["pair_style x"], "structure.data", 42, "test", volume_A3=12345.5)
+    assert "restart 10000 restart/md.a.restart restart/md.b.restart" in text
+    assert re.search(r"unfix md\nwrite_restart restart/md.10000.restart\n# stage quench", text)  # after unfix: no thermostat state
+    assert text.count("write_restart") == 3 and "variable V0 equal 12345.5\n" in text
+    assert "restart " not in protocol.render(_stages(), protocol.MDSettings(), ["pair_style x"], "s.data", 1, "t")
+
+
+def test_resume_continues_the_stage_of_the_restart_file():
+    s = protocol.MDSettings(timestep_fs=1.0, restart_every_ps=10.0)
+    pot = ["pair_style buck/coul/long 11", "kspace_style pppm 1e-05", "mass 1 15.9994", "set type 1 charge -0.945", "pair_coeff 1 1 9022.79 0.265 85.0921"]
+    original = protocol.render(_stages(), s, pot, "structure.data", 42, "test", volume_A3=100.0)
+    text = protocol.render_resume(_stages(), s, pot, "restart/md.a.restart", 1_500_000, True, "resumed", 100.0)
+    lines = text.splitlines()
+    assert lines[2] == "read_restart restart/md.a.restart"
+    # kspace is not in a restart file; charges and masses are, and `set` would drop the saved thermostat state
+    assert "kspace_style pppm 1e-05" in lines and "pair_coeff 1 1 9022.79 0.265 85.0921" in lines
+    assert not any(l.startswith(("set ", "mass ", "velocity", "read_data", "pair_style")) for l in lines)
+    assert "variable V0 equal 100\n" in text  # the original volume, not the volume at the restart
+    assert "restart 10000 restart/md.b.restart restart/md.a.restart" in text  # first overwrite the other file
+    # the quench continues with its fix (same ID) and ramp; the rest is the original input, verbatim
+    assert "glassfit stage melt" not in text
+    tail = text[text.index("# stage quench"):]
+    assert tail == original[original.index("# stage quench"):]
+    # a stage-boundary restart at the end of the melt: the quench starts afresh, as in the original
+    fresh = protocol.render_resume(_stages(), s, pot, "restart/md.10000.restart", 10_000, False, "resumed", 100.0)
+    assert fresh[fresh.index("# stage quench"):] == tail
+    # inside production, past its first frame: append the frames after the restart step only
+    prod = protocol.render_resume(_stages(), s, pot, "restart/md.b.restart", 2_750_000, True, "resumed", 100.0)
+    assert re.search(
+        r"fix md all nvt temp 300 300 0.1\ndump traj all custom 1000 trajectory.dump id type x y z\n"
+        r"dump_modify traj sort id\ndump_modify traj append yes delay 2750001\nrun 2810000 upto start 2710000 stop 2810000\n",
+        prod,
+    )

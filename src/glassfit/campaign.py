@@ -210,3 +210,31 @@ def job_seed(campaign: dict, iteration: int, purpose: str) -> int:
 def dataset(evaluations: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
     """Everything evaluated so far: the previous dataset plus this iteration's evaluations."""
     return evaluations if previous is None or previous.empty else pd.concat([previous, evaluations], ignore_index=True)
+
+
+#: The shortest wall-time limit requested for an MD job, in minutes: covers start-up and analysis of tiny runs.
+MIN_RUNTIME_MIN = 10
+
+
+def simulated_ps(campaign: dict) -> float:
+    """Simulated time of the longest plan of one MD run (ps): the fallback's pre-conditioning plus the protocol."""
+    return sum(s["duration_ps"] for key in ("fallback", "protocol") for s in campaign["md"].get(key, []))
+
+
+def md_runtime_minutes(campaign: dict, ranks: int = 1, attempt: int = 1) -> int:
+    """Wall-time limit (minutes) to request for one MD job on ``ranks`` MPI ranks, the ``attempt``-th time.
+
+    The simulated time of the longest plan (:func:`simulated_ps`) at ``md.throughput_ns_per_day_per_rank``
+    times ``ranks`` (linear scaling; the safety factor absorbs parallel inefficiency), times
+    ``md.runtime_safety_factor``, times ``attempt`` (a job resubmitted after hitting its limit gets
+    proportionally longer), and never less than :data:`MIN_RUNTIME_MIN`.
+    """
+    m = campaign["md"]
+    days = simulated_ps(campaign) / 1000.0 / (m["throughput_ns_per_day_per_rank"] * max(int(ranks), 1))
+    minutes = days * 24 * 60 * m["runtime_safety_factor"] * max(int(attempt), 1)
+    return max(math.ceil(minutes), MIN_RUNTIME_MIN)
+
+
+def job_launcher(campaign: dict, mpi: str | None = None) -> lammps.Launcher:
+    """How one MD job starts LAMMPS: the job's MPI launcher (``resources.mpi``) if it has one, else :func:`launcher`."""
+    return lammps.for_job(campaign["md"].get("lammps"), campaign["md"].get("launcher"), mpi)

@@ -86,3 +86,12 @@ def run(launcher: Launcher, ranks: int, input_file: str, workdir: Path, log: str
     with open(workdir / "screen.txt", "w") as screen:
         proc = subprocess.run(cmd, cwd=workdir, env=launcher.environment(), stdout=screen, stderr=subprocess.STDOUT, timeout=timeout_s)
     return proc.returncode
+
+
+def for_job(executable: str | None = None, launcher: str | None = None, mpi: str | None = None) -> Launcher:
+    """The launcher of one workflow job: ``"<mpi> -n {ranks}"`` when the job names an MPI launcher.
+
+    ``mpi`` is the job's ``resources.mpi`` (``"srun --mpi=pmi2"`` in the SLURM profile, the executor plugin's
+    convention for MPI jobs); without it, the config's ``md.launcher`` or the wheel's mpiexec, as :func:`find`.
+    """
+    return find(executable, f"{mpi} -n {{ranks}}" if mpi else launcher)

@@ -14,6 +14,7 @@ import hashlib
 import math
 import re
 import shutil
+import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ ATTEMPT_FILES = ("in.lammps", "log.lammps", "screen.txt", "thermo.csv", "traject
 RESTART_DIR = "restart"
 STATE = "restart/state.json"
 _BOUNDARY = re.compile(r"^md\.(\d+)\.restart$")
+PROBE_TIMEOUT_S = 300  # reading one restart file takes well under a second; a hang means it is unusable
 _PROBED = re.compile(r"^glassfit restart step (\d+)\s*$", re.M)
 
 
@@ -113,15 +115,17 @@ def _unfinished(spec: RunSpec) -> dict | None:
     return state
 
 
-def _probe(launcher: lammps.Launcher, wd: Path, path: str) -> int | None:
+def restart_step(launcher: lammps.Launcher, wd: Path, path: str) -> int | None:
     """Timestep of a restart file as LAMMPS reads it, or None when LAMMPS cannot read it (e.g. cut short by a kill)."""
     probe = wd / RESTART_DIR / "probe"
     shutil.rmtree(probe, ignore_errors=True)
     probe.mkdir()
     (probe / "in.probe").write_text(f"read_restart {Path('../..', path)}\nprint 'glassfit restart step $(step)'\n")
     try:
-        code = lammps.run(launcher, 1, "in.probe", probe, log="log.probe")
+        code = lammps.run(launcher, 1, "in.probe", probe, log="log.probe", timeout_s=PROBE_TIMEOUT_S)
         text = (probe / "log.probe").read_text(errors="replace") if (probe / "log.probe").exists() else ""
+    except subprocess.TimeoutExpired:
+        code, text = -1, ""
     finally:
         shutil.rmtree(probe, ignore_errors=True)
     m = _PROBED.search(text)
@@ -132,13 +136,13 @@ def newest_checkpoint(launcher: lammps.Launcher, wd: Path) -> Checkpoint | None:
     """The restart file with the largest timestep that LAMMPS can read; at a tie the stage-boundary one."""
     found = []
     for name in TOGGLE_RESTARTS:
-        if (wd / name).exists() and (step := _probe(launcher, wd, name)) is not None:
+        if (wd / name).exists() and (step := restart_step(launcher, wd, name)) is not None:
             found.append(Checkpoint(name, step, inside_stage=True))
     for f in (wd / RESTART_DIR).glob("md.*.restart"):
         if m := _BOUNDARY.match(f.name):
             found.append(Checkpoint(f"{RESTART_DIR}/{f.name}", int(m.group(1)), inside_stage=False))
     for cp in sorted(found, key=lambda c: (c.step, not c.inside_stage), reverse=True):
-        if cp.inside_stage or _probe(launcher, wd, cp.path) == cp.step:
+        if cp.inside_stage or restart_step(launcher, wd, cp.path) == cp.step:
             return cp
     return None
 

@@ -1,10 +1,13 @@
 # Paths, the resolved campaign and input functions shared by all rule files.
 import os
+import re
 import sys
+from types import SimpleNamespace
 
 import pandas as pd
 
 from glassfit import campaign as gc
+from glassfit.analysis import workflow as aw
 from glassfit.config import ConfigError, resolve
 
 CONFIG_SOURCE = ", ".join(
@@ -26,7 +29,7 @@ DESIGN = gc.initial_candidates(CAMPAIGN)
 wildcard_constraints:
     iteration=r"\d\d",
     candidate=r"i\d\dc\d\d",
-    glass="|".join(GLASSES),
+    glass="|".join(map(re.escape, aw.simulated_glasses(CAMPAIGN))),  # fitted and validation glasses
     replica=r"\d+",
 
 
@@ -71,4 +74,46 @@ def final_dataset(wildcards):
 
 
 def final_targets():
-    return [f"{RESULTS}/final/summary.md"]
+    return [f"{RESULTS}/final/summary.md", *aw.final_targets(CAMPAIGN, RESULTS)]
+
+
+# Structural analysis and the final validation (workflow/rules/analyse.smk).
+try:
+    VALIDATION = aw.validation_campaign(CAMPAIGN, CONFIG_SOURCE)
+except ConfigError as error:
+    sys.exit(f"glassfit: {error}")
+VALIDATION_GLASSES = [g["id"] for g in VALIDATION["glasses"]] if VALIDATION else []
+VALIDATION_LABELS = "|".join(aw.LABELS)
+VALIDATION_FIGURES = aw.figure_names(CAMPAIGN["analysis"]["validation_analyses"])
+ANALYSED_STAGES = r"iter-\d\d|validation"
+ANALYSED_CANDIDATES = rf"i\d\dc\d\d|{VALIDATION_LABELS}"
+
+
+def analysis_settings(stage, glass):
+    """run_suite settings of one run of a stage (iter-NN or validation) on one glass."""
+    return aw.run_settings(CAMPAIGN, glass, aw.stage_analyses(CAMPAIGN, stage))
+
+
+def structure_dir(stage, candidate, glass):
+    return f"{RESULTS}/{stage}/structure/{candidate}/{glass}"
+
+
+def replica_analyses(wildcards):
+    """The analysis folders of every replica of one candidate x glass."""
+    return [f"{RESULTS}/{wildcards.stage}/runs/{wildcards.candidate}/{wildcards.glass}/r{r}/analysis" for r in REPLICAS]
+
+
+def validation_structures(wildcards):
+    """Replica averages of one validated set on every validation glass."""
+    return [structure_dir("validation", wildcards.label, g) for g in VALIDATION_GLASSES]
+
+
+def iteration_structures(wildcards):
+    """Replica averages of every candidate x glass of every iteration up to the final dataset's."""
+    last = int(os.path.basename(os.path.dirname(final_dataset(wildcards))).removeprefix("iter-"))
+    dirs = []
+    for it in range(last + 1):
+        for properties in iteration_runs(SimpleNamespace(iteration=f"{it:02d}")):
+            candidate, glass = properties.split("/")[-4:-2]
+            dirs.append(structure_dir(f"iter-{it:02d}", candidate, glass))
+    return list(dict.fromkeys(dirs))

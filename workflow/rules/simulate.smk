@@ -38,6 +38,10 @@ rule simulate:
         campaign=CAMPAIGN,
     resources:
         tasks=1,  # MPI ranks of LAMMPS; profiles set it (set-resources)
+        # wall-time limit (minutes) for cluster jobs: fallback + protocol at md.throughput_ns_per_day_per_rank
+        # x threads (profiles keep set-threads equal to tasks), x md.runtime_safety_factor, x attempt (a resubmitted
+        # job gets longer)
+        runtime=lambda wildcards, threads, attempt: gc.md_runtime_minutes(CAMPAIGN, threads, attempt),
     script:
         "../../scripts/simulate.py"
 

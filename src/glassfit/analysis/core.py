@@ -20,7 +20,8 @@ from glassfit.trajectory import Frame
 
 #: The analysis section of the config schema (workflow/schemas/analysis.schema.yaml): the single source
 #: of the analysis names, the settings' defaults and their allowed values.
-SECTION_SCHEMA: dict[str, Any] = config_schema()["properties"]["analysis"]
+_CONFIG_SCHEMA: dict[str, Any] = config_schema()
+SECTION_SCHEMA: dict[str, Any] = _CONFIG_SCHEMA["properties"]["analysis"]
 SETTINGS_SCHEMA: dict[str, Any] = SECTION_SCHEMA["properties"]["settings"]
 ALL_ANALYSES: tuple[str, ...] = tuple(SECTION_SCHEMA["properties"]["validation_analyses"]["items"]["enum"])
 #: Keys of one run's settings that are not analysis definitions: which analyses run, and the measured
@@ -43,7 +44,7 @@ def default_settings(b4_cutoff_A: float | None = None) -> dict[str, Any]:
     """Settings defaults from the schema; the B-O coordination cutoff is the MD run's B4 cutoff (md.b4_cutoff_A)."""
     settings = schema_defaults(SETTINGS_SCHEMA)
     if b4_cutoff_A is None:
-        b4_cutoff_A = config_schema()["properties"]["md"]["properties"]["b4_cutoff_A"]["default"]
+        b4_cutoff_A = _CONFIG_SCHEMA["properties"]["md"]["properties"]["b4_cutoff_A"]["default"]
     settings["coordination_cutoffs_A"].setdefault("B-O", b4_cutoff_A)
     return {"analyses": list(ALL_ANALYSES), **settings, "experimental_sq_neutron_csv": None, "experimental_sq_xray_csv": None}
 

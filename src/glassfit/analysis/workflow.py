@@ -23,11 +23,10 @@ from typing import Mapping, Sequence
 
 import pandas as pd
 
-from glassfit import campaign as gc, config as cfg
+from glassfit import config as cfg
 from glassfit.config import ConfigError
 from glassfit.files import read_json, write_text
 
-from . import plots
 from .scattering import read_measured_sq
 from .suite import gather, run_suite
 
@@ -82,12 +81,14 @@ def check(campaign: dict, source: str) -> None:
 
 def validation_campaign(campaign: dict, source: str) -> dict | None:
     """The campaign the final validation runs: every validation glass, seeds independent of the fit; None without validation."""
+    from glassfit.campaign import job_seed  # imports torch (via glassfit.learn): only where needed
+
     check(campaign, source)
     if not validates(campaign):
         return None
     config = {k: copy.deepcopy(v) for k, v in campaign.items() if k in cfg.schema()["properties"]}
     config["glasses"] = {"table": campaign["glasses_table"], "use": validation_glass_ids(campaign)}
-    config["seed"] = gc.job_seed(campaign, 0, "validation")
+    config["seed"] = job_seed(campaign, 0, "validation")
     try:
         return cfg.resolve(config, source)
     except ConfigError as error:
@@ -96,8 +97,10 @@ def validation_campaign(campaign: dict, source: str) -> dict | None:
 
 def validation_candidates(best: pd.DataFrame, campaign: dict) -> pd.DataFrame:
     """The sets the validation runs: ``best`` (first row of final/best.csv) and ``start``; ``source`` says where each comes from."""
+    from glassfit.campaign import named_candidates  # imports torch (via glassfit.learn): only where needed
+
     names = [t["name"] for t in campaign["tunable"]]
-    start = gc.named_candidates(campaign).iloc[0]
+    start = named_candidates(campaign).iloc[0]
     rows = [
         {"candidate": "best", "source": best.iloc[0]["candidate"], **{n: float(best.iloc[0][n]) for n in names}},
         {"candidate": "start", "source": start["kind"], **{n: float(start[n]) for n in names}},
@@ -248,6 +251,8 @@ def _mean_std(summaries: Mapping[str, dict], key: str) -> tuple[list[float], lis
 
 def write_figures(structure_dirs: Sequence[str | Path], campaign: dict, outputs: Mapping[str, str | Path]) -> None:
     """Draw the final figures named in ``outputs`` from the replica averages of one validated set (folders ``.../<glass>``)."""
+    from . import plots  # matplotlib: only for the figures
+
     b2o3 = b2o3_mol_percent(campaign)
     structures = dict(sorted(((Path(d).name, d) for d in structure_dirs), key=lambda item: b2o3[item[0]]))
     summaries = {gid: s for gid in structures if (s := read_gathered(structures[gid])) is not None}

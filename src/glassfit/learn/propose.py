@@ -70,6 +70,7 @@ def propose(dataset: pd.DataFrame, config: dict, k: int, seed: int, *,
     targets = fit_targets(config)
 
     def acquisition(unit: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What CMA-ES minimises (objective - kappa x std), with the objective and std themselves."""
         mean, std = predicted_objective(surrogate, unit, targets)
         return mean - kappa * std, mean, std
 

@@ -34,12 +34,13 @@ class EnsembleMLP(torch.nn.Module):
 
     def __init__(self, n_members: int, n_in: int, hidden: list[int], n_out: int,
                  generator: torch.Generator | None = None):
+        """Create the member weights with torch.nn.Linear's default init, drawn from `generator`."""
         super().__init__()
         sizes = [n_in, *hidden, n_out]
         self.weights = torch.nn.ParameterList()
         self.biases = torch.nn.ParameterList()
         for a, b in zip(sizes[:-1], sizes[1:]):
-            bound = 1.0 / math.sqrt(a)  # torch.nn.Linear's default uniform init, one draw per member
+            bound = 1.0 / math.sqrt(a)
             w = (torch.rand(n_members, a, b, generator=generator) * 2 - 1) * bound
             c = (torch.rand(n_members, 1, b, generator=generator) * 2 - 1) * bound
             self.weights.append(torch.nn.Parameter(w))

@@ -34,7 +34,7 @@ def truth(unit: np.ndarray, b2o3_fraction: np.ndarray) -> tuple[np.ndarray, np.n
 
 def toy_config(n_params: int = 5, optimum: list[float] | None = None,
                b2o3_mol_pct: tuple[float, ...] = (0, 6, 12, 24, 37, 50, 62, 75)) -> dict:
-    """Config for the synthetic problem: parameters p1..pd (start 1, bounds 0.9-1.1), glasses xB, targets at `optimum`."""
+    """Config of the synthetic problem: p1..pd (start 1, bounds 0.9-1.1), glasses 'xB', targets at `optimum`."""
     opt = np.asarray(optimum if optimum is not None else np.linspace(0.3, 0.7, n_params), dtype=float)
     tunable = [{"name": f"p{j + 1}", "pair": "X-O", "term": "A", "start": 1.0, "low": 0.9, "high": 1.1}
                for j in range(n_params)]

@@ -1,0 +1,122 @@
+"""End to end: a tiny campaign through real Snakemake and LAMMPS, with structural analysis and the final validation.
+
+One fitted glass (12B), one tunable (2 candidates in iteration 0: the start set and rho_BO +10 %), two replicas, one iteration; the final
+validation re-runs the best and the start set on 12B and the validation glass 10B.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import ROOT, tiny
+
+pytestmark = [pytest.mark.workflow, pytest.mark.lammps]
+
+VALIDATION_GLASSES = ["12B", "10B"]
+REPLICAS = [0, 1]
+RUN_FILES = ("coordination.json", "pdf.csv", "angles.csv", "rings.json", "sq.csv", "scattering.json", "summary.json")
+FIGURES = ("partial_pdfs", "bond_angles", "mean_XOX_vs_B2O3", "ring_sizes", "mean_ring_size_vs_B2O3", "sq_neutron", "sq_xray", "density_vs_XOX")
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    """Run the tiny campaign once; returns its results folder."""
+    tmp = tmp_path_factory.mktemp("campaign")
+    q = np.arange(0.5, 15, 0.05)
+    (tmp / "12B_neutron.csv").write_text("# synthetic 'measured' S(Q)\nQ,S\n" + "\n".join(f"{x:.3f},{1 + np.sin(2.8 * x) * np.exp(-0.1 * x) / x:.5f}" for x in q))
+    config = tiny(**{"glasses.use": ["12B"], "system.replicas": len(REPLICAS), "potential.tunable": [{"pair": "B-O", "term": "rho", "bounds_rel": [0.0, 0.1]}]})
+    config["learn"] = {"iterations": 1}
+    config["analysis"] = {
+        "iteration_analyses": ["coordination"],
+        "validation_glasses": VALIDATION_GLASSES,
+        "measured_sq": {"12B": {"neutron": "12B_neutron.csv"}},
+        "settings": {"ring_max_size": 8, "q_step_inv_A": 0.05},
+    }
+    (tmp / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    cmd = [str(Path(sys.executable).parent / "snakemake"), "--snakefile", str(ROOT / "Snakefile"), "--profile", str(ROOT / "profiles/local"),
+           "--configfile", str(tmp / "config.yaml"), "--directory", str(tmp)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-6000:]
+    return tmp / "results" / "tiny"
+
+
+def runs(results: Path, stage: str, candidate: str, glass: str) -> list[Path]:
+    return [results / stage / "runs" / candidate / glass / f"r{r}" for r in REPLICAS]
+
+
+def test_validation_sets_are_best_and_start(results):
+    validated = pd.read_csv(results / "validation/candidates.csv")
+    best = pd.read_csv(results / "final/best.csv").iloc[0]
+    assert list(validated["candidate"]) == ["best", "start"]
+    assert validated["source"].tolist() == [best["candidate"], "set:wang2018"]
+    assert validated.loc[0, "BO_rho_A"] == pytest.approx(best["BO_rho_A"])
+    # fresh initial structures: the validation's are not the fit's
+    assert (results / "validation/structures/12B/r0.data").read_text() != (results / "structures/12B/r0.data").read_text()
+
+
+def test_every_validation_run_is_analysed(results):
+    for label in ("best", "start"):
+        for glass in VALIDATION_GLASSES:
+            for run in runs(results, "validation", label, glass):
+                props = json.loads((run / "properties.json").read_text())
+                assert (props["candidate"], props["glass"]) == (label, glass)
+                if props["status"] != "ok":
+                    assert (run / "analysis/NOT_ANALYSED.txt").read_text().startswith("not analysed: run failed")
+                    continue
+                for name in RUN_FILES:
+                    assert (run / "analysis" / name).is_file(), run / "analysis" / name
+                summary = json.loads((run / "analysis/summary.json").read_text())
+                # the analysis counts B4 as the MD run does (B-O cutoff = md.b4_cutoff_A)
+                assert summary["B4_fraction"] == pytest.approx(props["B4_mean"], abs=1e-9)
+                assert summary["md_density_g_cm3"] == props["density_g_cm3_mean"]
+
+
+def test_gathered_values_are_replica_means(results):
+    for label in ("best", "start"):
+        for glass in VALIDATION_GLASSES:
+            gathered = json.loads((results / "validation/structure" / label / glass / "summary.json").read_text())
+            summaries = [json.loads((run / "analysis/summary.json").read_text()) for run in runs(results, "validation", label, glass)
+                         if (run / "analysis/summary.json").exists()]
+            for key in ("B4_fraction", "md_density_g_cm3", "mean_angle_X-O-X_deg", "mean_ring_size_T"):
+                values = [s[key] for s in summaries]
+                assert gathered[key]["n"] == len(values)
+                assert gathered[key]["mean"] == pytest.approx(np.mean(values), rel=1e-12)
+                if len(values) > 1:
+                    assert gathered[key]["std"] == pytest.approx(np.std(values, ddof=1), rel=1e-9, abs=1e-12)
+            pdf = pd.read_csv(results / "validation/structure" / label / glass / "pdf.csv")
+            assert {"r_A", "g_Si-O_mean", "g_Si-O_std", "g_B-O_mean"} <= set(pdf.columns)
+
+
+def test_validation_table_and_figures(results):
+    table = pd.read_csv(results / "final/structure/validation.csv")
+    assert len(table) == 4 and set(table["glass"]) == set(VALIDATION_GLASSES)
+    assert table.loc[table["glass"] == "10B", "role"].eq("validation").all()
+    gathered = json.loads((results / "validation/structure/best/12B/summary.json").read_text())
+    row = table[(table["label"] == "best") & (table["glass"] == "12B")].iloc[0]
+    assert row["B4_fraction_mean"] == pytest.approx(gathered["B4_fraction"]["mean"])
+    assert row["B4_exp"] == pytest.approx(0.78977)
+    assert np.isfinite(row["R_chi_neutron_mean"])  # compared with the measured S(Q) of 12B
+    assert table.loc[table["glass"] == "10B", "R_chi_neutron_mean"].isna().all()
+    for label in ("best", "start"):
+        for name in FIGURES:
+            png = results / "final/structure" / label / f"{name}.png"
+            assert png.is_file() and png.stat().st_size > 5000, png
+
+
+def test_iteration_runs_get_the_iteration_analyses(results):
+    evaluations = pd.read_csv(results / "iter-00/evaluations.csv")
+    table = pd.read_csv(results / "final/structure/iterations.csv")
+    assert len(table) == len(evaluations) == 2  # the start set and rho_BO +10 %
+    run = runs(results, "iter-00", "i00c00", "12B")[0] / "analysis"
+    assert (run / "coordination.json").is_file() and not (run / "pdf.csv").exists()
+    merged = table.merge(evaluations, on=["candidate", "glass"])
+    np.testing.assert_allclose(merged["B4_fraction_mean"], merged["B4_mean"], atol=1e-9)
+    np.testing.assert_allclose(merged["md_density_g_cm3_mean"], merged["density_g_cm3_mean"], rtol=1e-12)
