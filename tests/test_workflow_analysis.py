@@ -1,7 +1,8 @@
 """End to end: a tiny campaign through real Snakemake and LAMMPS, with structural analysis and the final validation.
 
-One fitted glass (12B), one tunable (2 candidates in iteration 0: the start set and rho_BO +10 %), two replicas, one iteration; the final
-validation re-runs the best and the start set on 12B and the validation glass 10B.
+One fitted glass (12B), one tunable (2 candidates in iteration 0: the start set and rho_BO +10 %), two replicas, one
+iteration; the final validation re-runs the best and the start set on the validation glass 10B (which the campaign does
+not fit), compared with a synthetic "measured" neutron S(Q). 8 MD runs in all: about 3 minutes on a busy 2-core machine.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from conftest import ROOT, tiny
 
 pytestmark = [pytest.mark.workflow, pytest.mark.lammps]
 
-VALIDATION_GLASSES = ["12B", "10B"]
+VALIDATION_GLASSES = ["10B"]
 REPLICAS = [0, 1]
 RUN_FILES = ("coordination.json", "pdf.csv", "angles.csv", "rings.json", "sq.csv", "scattering.json", "summary.json")
 FIGURES = ("partial_pdfs", "bond_angles", "mean_XOX_vs_B2O3", "ring_sizes", "mean_ring_size_vs_B2O3", "sq_neutron", "sq_xray", "density_vs_XOX")
@@ -31,13 +32,15 @@ def results(tmp_path_factory):
     """Run the tiny campaign once; returns its results folder."""
     tmp = tmp_path_factory.mktemp("campaign")
     q = np.arange(0.5, 15, 0.05)
-    (tmp / "12B_neutron.csv").write_text("# synthetic 'measured' S(Q)\nQ,S\n" + "\n".join(f"{x:.3f},{1 + np.sin(2.8 * x) * np.exp(-0.1 * x) / x:.5f}" for x in q))
+    (tmp / "10B_neutron.csv").write_text("# synthetic 'measured' S(Q)\nQ,S\n" + "\n".join(f"{x:.3f},{1 + np.sin(2.8 * x) * np.exp(-0.1 * x) / x:.5f}" for x in q))
     config = tiny(**{"glasses.use": ["12B"], "system.replicas": len(REPLICAS), "potential.tunable": [{"pair": "B-O", "term": "rho", "bounds_rel": [0.0, 0.1]}]})
-    config["learn"] = {"iterations": 1}
+    # one iteration: the loop stops at once; half the 2 candidates validate the surrogate (the default 0.2 leaves
+    # none, and report.summary cannot yet format a missing validation RMSE)
+    config["learn"] = {"iterations": 1, "surrogate": {"val_fraction": 0.5}}
     config["analysis"] = {
         "iteration_analyses": ["coordination"],
         "validation_glasses": VALIDATION_GLASSES,
-        "measured_sq": {"12B": {"neutron": "12B_neutron.csv"}},
+        "measured_sq": {"10B": {"neutron": "10B_neutron.csv"}},
         "settings": {"ring_max_size": 8, "q_step_inv_A": 0.05},
     }
     (tmp / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
@@ -58,8 +61,7 @@ def test_validation_sets_are_best_and_start(results):
     assert list(validated["candidate"]) == ["best", "start"]
     assert validated["source"].tolist() == [best["candidate"], "set:wang2018"]
     assert validated.loc[0, "BO_rho_A"] == pytest.approx(best["BO_rho_A"])
-    # fresh initial structures: the validation's are not the fit's
-    assert (results / "validation/structures/12B/r0.data").read_text() != (results / "structures/12B/r0.data").read_text()
+    assert sorted(p.name for p in (results / "validation/structures").iterdir()) == VALIDATION_GLASSES
 
 
 def test_every_validation_run_is_analysed(results):
@@ -97,14 +99,12 @@ def test_gathered_values_are_replica_means(results):
 
 def test_validation_table_and_figures(results):
     table = pd.read_csv(results / "final/structure/validation.csv")
-    assert len(table) == 4 and set(table["glass"]) == set(VALIDATION_GLASSES)
-    assert table.loc[table["glass"] == "10B", "role"].eq("validation").all()
-    gathered = json.loads((results / "validation/structure/best/12B/summary.json").read_text())
-    row = table[(table["label"] == "best") & (table["glass"] == "12B")].iloc[0]
-    assert row["B4_fraction_mean"] == pytest.approx(gathered["B4_fraction"]["mean"])
-    assert row["B4_exp"] == pytest.approx(0.78977)
-    assert np.isfinite(row["R_chi_neutron_mean"])  # compared with the measured S(Q) of 12B
-    assert table.loc[table["glass"] == "10B", "R_chi_neutron_mean"].isna().all()
+    assert table[["label", "glass"]].values.tolist() == [["best", "10B"], ["start", "10B"]]
+    assert table["role"].eq("validation").all() and table["B4_exp"].isna().all()
+    gathered = json.loads((results / "validation/structure/best/10B/summary.json").read_text())
+    assert table.loc[0, "B4_fraction_mean"] == pytest.approx(gathered["B4_fraction"]["mean"])
+    assert table.loc[0, "B2O3_mol_percent"] == 10.0
+    assert np.isfinite(table["R_chi_neutron_mean"]).all()  # compared with the measured S(Q)
     for label in ("best", "start"):
         for name in FIGURES:
             png = results / "final/structure" / label / f"{name}.png"

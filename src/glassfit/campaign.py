@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from glassfit import chemistry, config as cfg, lammps, learn, md, potential, structure
+from glassfit import chemistry, config as cfg, lammps, md, potential, structure
 from glassfit.files import read_json
 from glassfit.protocol import MDSettings, Stage
 
@@ -197,6 +197,8 @@ def format_comparison(table: pd.DataFrame) -> str:
 
 def initial_candidates(campaign: dict) -> pd.DataFrame:
     """Iteration 0: the initial design (start set, one-at-a-time steps, Sobol points) and ``potential.initial_sets``."""
+    from glassfit import learn  # imports torch: only the workflow's parse and learning jobs need it, not every MD job
+
     design = learn.initial_design(campaign, job_seed(campaign, 0, "design")).rename(columns={"candidate_kind": "kind"})
     named = named_candidates(campaign).iloc[1:]  # the start set is already the design's first row
     return number_candidates(pd.concat([design, named], ignore_index=True), 0)

@@ -79,7 +79,7 @@ def read_glasses(path: str | Path) -> pd.DataFrame:
     """The glass table: id, oxide mol % columns, targets and role; checked row by row."""
     path = Path(path)
     if not path.exists():
-        raise ConfigError(f"{path}: glass table not found")
+        raise ConfigError(f"{path}: glass table not found (relative paths are relative to the working directory, {Path.cwd()})")
     table = pd.read_csv(path, comment="#", dtype={"id": str})
     for col in ("id", "role"):
         if col not in table:
