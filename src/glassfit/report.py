@@ -126,9 +126,9 @@ def summary(dataset: pd.DataFrame, ranking: pd.DataFrame, campaign: dict, stop_r
     by_iteration = {m["iteration"]: m for m in metrics}
     for r in hist.itertuples():
         m = by_iteration.get(r.iteration, {})
-        lines.append(
-            f"| {r.iteration} | {r.md_runs} | {r.best_objective:.4g} | {m.get('density_g_cm3_rmse_val', float('nan')):.4f} | {m.get('B4_rmse_val', float('nan')):.4f} |"
-        )
+        rmse = [m.get(k) for k in ("density_g_cm3_rmse_val", "B4_rmse_val")]
+        rmse = ["—" if v is None else f"{v:.4f}" for v in rmse]  # None: no candidate was held out for validation
+        lines.append(f"| {r.iteration} | {r.md_runs} | {r.best_objective:.4g} | {rmse[0]} | {rmse[1]} |")
     lines += ["", "Files: `best.csv` (ranked sets), `potential.lammps` (include file), `convergence.png`, `properties_vs_B2O3.png`.", ""]
     return "\n".join(l for l in lines if l is not None)
 
