@@ -1,11 +1,18 @@
-"""The ``glassfit`` command: campaign status and the closing report of ``make demo``."""
+"""The ``glassfit`` command: campaign status, the closing report of ``make demo``, recovery after a crash."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
+import os
+import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
+
+import yaml
 
 from glassfit import config
 from glassfit.status import format_status, status
@@ -32,6 +39,84 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Job names the SLURM executor plugin gives its jobs: the run's UUID, optionally after --slurm-jobname-prefix.
+_RUN_UUID = re.compile(r"^(?:[A-Za-z0-9_-]{1,50}_)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def live_snakemake(workdir: Path) -> list[int]:
+    """PIDs of this user's Snakemake main processes working in ``workdir`` (not the ones inside cluster jobs)."""
+    pids = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if proc.stat().st_uid != os.getuid() or Path(os.readlink(proc / "cwd")).resolve() != workdir:
+                continue
+            argv = (proc / "cmdline").read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        runs_snakemake = any(Path(a).name == "snakemake" for a in argv[:2]) or argv[1:3] == ["-m", "snakemake"]
+        if runs_snakemake and not {"--unlock", "remote", "subprocess"} & set(argv) and "slurm-jobstep" not in argv:
+            pids.append(int(proc.name))
+    return [p for p in pids if p != os.getpid()]
+
+
+def leftover_slurm_jobs(workdir: Path) -> list[dict]:
+    """This user's queued or running SLURM jobs that a Snakemake run in ``workdir`` submitted.
+
+    The executor plugin names each job after its run's UUID, comments it ``rule_<rule>...`` and starts it in the
+    working directory (``-D``): all three must match.
+    """
+    out = subprocess.run(["squeue", "-h", "-u", getpass.getuser(), "-o", "%i|%j|%k|%T|%Z"], capture_output=True, text=True, check=True).stdout
+    jobs = []
+    for line in out.splitlines():
+        jobid, name, comment, state, directory = (line.split("|") + [""] * 5)[:5]
+        if _RUN_UUID.match(name) and comment.startswith("rule_") and directory and Path(directory).resolve() == workdir:
+            jobs.append({"jobid": jobid, "name": name, "comment": comment, "state": state})
+    return jobs
+
+
+def _uses_slurm(profile: str | None) -> bool:
+    if not profile:
+        return False
+    path = Path(profile)
+    path = path / "config.yaml" if path.is_dir() else path
+    try:
+        return (yaml.safe_load(path.read_text()) or {}).get("executor") == "slurm"
+    except (OSError, yaml.YAMLError):
+        return "slurm" in str(profile)
+
+
+def _recover(args: argparse.Namespace) -> int:
+    """After a crash or kill -9: unlock the working directory and cancel the crashed run's SLURM jobs."""
+    workdir = Path(args.directory or ".").resolve()
+    running = live_snakemake(workdir)
+    if running and not args.force:
+        print(
+            f"glassfit recover: Snakemake is still running in {workdir} (pid {', '.join(map(str, running))}); "
+            "stop it first (Ctrl-C), or pass --force if that process belongs to another workflow",
+            file=sys.stderr,
+        )
+        return 1
+    if _uses_slurm(args.profile):
+        if shutil.which("squeue") is None:
+            print("glassfit recover: squeue not found: cannot look for leftover SLURM jobs", file=sys.stderr)
+            return 2
+        jobs = leftover_slurm_jobs(workdir)
+        for j in jobs:
+            print(f"cancelling SLURM job {j['jobid']} ({j['state'].lower()}, {j['comment']}, run {j['name']})")
+        if jobs:
+            subprocess.run(["scancel", *[j["jobid"] for j in jobs]], check=True)
+        print(f"cancelled {len(jobs)} leftover SLURM job(s) of {workdir}")
+    cmd = [sys.executable, "-m", "snakemake", "--unlock", "--cores", "1", "--configfile", args.configfile, "--directory", str(workdir)]
+    if args.snakefile:
+        cmd += ["--snakefile", args.snakefile]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        print(f"glassfit recover: snakemake --unlock failed:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}", file=sys.stderr)
+        return proc.returncode
+    print(f"unlocked {workdir}: rerun the same snakemake command to continue the campaign (finished runs are kept)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="glassfit", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -42,6 +127,20 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("report", help="status and final products of the campaign of a config file")
     p.add_argument("--configfile", default="config/config.yaml")
     p.set_defaults(func=_report)
+    p = sub.add_parser(
+        "recover",
+        help="after a crash or kill -9: remove Snakemake's stale lock and cancel the crashed run's SLURM jobs",
+        description="Run from where you ran snakemake, with the same --configfile and --profile. Unlocks the working "
+        "directory (snakemake --unlock); with a SLURM profile, first cancels this user's jobs that a Snakemake run in "
+        "this directory submitted (squeue: job name = run UUID, comment rule_*, working directory). Refuses while a "
+        "Snakemake process still runs here.",
+    )
+    p.add_argument("--configfile", default="config/config.yaml")
+    p.add_argument("--profile", help="the profile the campaign ran with; a SLURM profile also cancels leftover jobs")
+    p.add_argument("--snakefile", help="the Snakefile, if not ./Snakefile")
+    p.add_argument("--directory", help="the working directory (snakemake --directory), default: here")
+    p.add_argument("--force", action="store_true", help="go ahead although a Snakemake process runs in this directory")
+    p.set_defaults(func=_recover)
     args = parser.parse_args(argv)
     try:
         return args.func(args)
