@@ -100,3 +100,9 @@ def test_load_reports_missing_file_and_bad_yaml(tmp_path):
     bad.write_text("campaign: [unclosed\n")
     with pytest.raises(ConfigError, match="bad.yaml: not valid YAML"):
         config.load(bad)
+
+
+def test_a_single_tunable_parameter_is_refused():
+    cfg = tiny()
+    cfg["potential"]["tunable"] = cfg["potential"]["tunable"][:1]
+    assert error_of(cfg) == "cfg.yaml: potential.tunable: at least 2 parameters are needed (the CMA-ES proposer searches 2 or more dimensions)"
