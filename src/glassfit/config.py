@@ -154,8 +154,6 @@ def _tunables(config: dict, source: str) -> list[Tunable]:
         value = getattr(start[t["pair"]], {"A": "A_eV", "rho": "rho_A", "C": "C_eVA6"}[t["term"]])
         bounds = sorted((value * (1 + lo), value * (1 + hi)))
         out.append(Tunable(tunable_name(t["pair"], t["term"]), t["pair"], t["term"], value, bounds[0], bounds[1]))
-    if len(out) < 2:
-        raise ConfigError(f"{source}: potential.tunable: at least 2 parameters are needed (the CMA-ES proposer searches 2 or more dimensions)")
     names = [t.name for t in out]
     if len(set(names)) != len(names):
         raise ConfigError(f"{source}: potential.tunable: a parameter is listed twice")
@@ -206,6 +204,8 @@ def resolve(config: dict, source: str = "config") -> dict:
     config = validate(copy.deepcopy(config), source)
     glasses = _glasses(config, source)
     tunables = _tunables(config, source)
+    if len(tunables) < 2 and config.get("learn", {}).get("iterations", 1) > 1:
+        raise ConfigError(f"{source}: potential.tunable: proposing candidates needs at least 2 parameters (CMA-ES searches 2 or more dimensions); with one, set learn.iterations: 1")
     _check_md(config, glasses, source)
     campaign = copy.deepcopy(config)
     campaign["glasses_table"] = config["glasses"]["table"]

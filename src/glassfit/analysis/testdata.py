@@ -79,6 +79,7 @@ def quick_glass_config(
             "tunable": [{"pair": "B-O", "term": "rho", "bounds_rel": [-0.05, 0.1]}],
         },
         "system": {"atoms": atoms, "replicas": 1, "start_density_g_cm3": density_g_cm3, "min_separation_A": 1.6},
+        "learn": {"iterations": 1},  # a single run, nothing to propose
         "md": {
             "thermo_every_ps": 0.05,
             "protocol": [
