@@ -43,7 +43,7 @@ class Tunable:
 
 
 def pair_key(pair: str) -> str:
-    """Canonical ``X-Y`` spelling, so that ``O-B`` and ``B-O`` name one pair."""
+    """``pair`` itself, after checking it is written as two elements joined by '-' (as in the tables)."""
     a, sep, b = pair.partition("-")
     if not sep or not a or not b:
         raise ValueError(f"pair {pair!r} must be written as two elements joined by '-', e.g. B-O")
