@@ -7,7 +7,6 @@ Every problem becomes one :class:`ConfigError` whose message names the file and 
 from __future__ import annotations
 
 import copy
-import math
 from pathlib import Path
 
 import jsonschema
@@ -231,9 +230,3 @@ def load(path: str | Path, overrides: dict | None = None) -> dict:
 def tunables(campaign: dict) -> list[Tunable]:
     return [Tunable(**t) for t in campaign["tunable"]]
 
-
-def is_fitted(glass: dict, prop: str) -> bool:
-    """Whether ``prop`` of ``glass`` enters the objective."""
-    if glass["role"] == "validation" or glass.get(prop) is None or (isinstance(glass.get(prop), float) and math.isnan(glass[prop])):
-        return False
-    return not (glass["role"] == "fit-density-only" and prop != "density_g_cm3")
