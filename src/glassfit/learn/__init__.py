@@ -1,13 +1,25 @@
-"""Active learning: initial design, objective, MLP-ensemble surrogate, CMA-ES proposer and stop rules."""
+"""Active learning: initial design, objective, surrogates (BoTorch GPs, MLP ensemble), proposals, recommendation, stop rules.
+
+torch, BoTorch and the MLP surrogate load on first use (Surrogate, train, the botorch/mlp engines), so that
+parsing the workflow and MD jobs never import them.
+"""
 from .design import initial_design
 from .objective import best_observed, fit_targets, glass_errors, objective
-from .propose import predicted_objective, propose
+from .propose import Recommendation, pareto_front, propose, rank, recommend
 from .settings import defaults, settings
 from .stopping import affordable_candidates, best_so_far, converged, md_runs_used, stop_reason
-from .surrogate import Surrogate, train
 
 __all__ = [
     "affordable_candidates", "best_observed", "best_so_far", "converged", "defaults", "fit_targets",
-    "glass_errors", "initial_design", "md_runs_used", "objective", "predicted_objective", "propose",
-    "settings", "stop_reason", "Surrogate", "train",
+    "glass_errors", "initial_design", "md_runs_used", "objective", "pareto_front", "propose", "rank", "recommend",
+    "Recommendation", "settings", "stop_reason", "Surrogate", "train",
 ]
+
+
+def __getattr__(name: str):
+    """Surrogate and train come from the torch-based MLP module, imported only when asked for."""
+    if name in ("Surrogate", "train"):
+        from . import surrogate
+
+        return getattr(surrogate, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

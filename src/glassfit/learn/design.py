@@ -1,4 +1,4 @@
-"""Initial design (iteration 0): the starting set, one-at-a-time perturbations and optional Sobol points."""
+"""Initial design (iteration 0): the starting set, space-filling scrambled-Sobol points, optional one-at-a-time steps."""
 from __future__ import annotations
 
 import warnings
@@ -11,7 +11,11 @@ from .settings import bounds, denormalise, param_names, settings
 
 
 def initial_design(config: dict, seed: int) -> pd.DataFrame:
-    """Return the iteration-0 parameter sets (columns candidate_kind + one per tunable); ids are the caller's."""
+    """Return the iteration-0 parameter sets (columns candidate_kind + one per tunable); ids are the caller's.
+
+    The start set, then (learn.design) the one-at-a-time steps if asked for, then scrambled-Sobol points
+    (default 3 x the number of tunables) seeded by `seed`.
+    """
     names = param_names(config)
     low, high = bounds(config)
     start = np.array([float(p["start"]) for p in config["tunable"]])
@@ -23,7 +27,7 @@ def initial_design(config: dict, seed: int) -> pd.DataFrame:
 
     kinds: list[str] = ["start"]
     points: list[np.ndarray] = [start]
-    for j, name in enumerate(names):
+    for j, name in enumerate(names if design["one_at_a_time"] else []):
         # parameters starting at 0 cannot be moved by a relative step: move them by a fraction of their range
         step = abs(start[j]) * pert if start[j] != 0 else (high[j] - low[j]) * pert
         for sign, label in ((+1, "+"), (-1, "-")):
@@ -34,7 +38,7 @@ def initial_design(config: dict, seed: int) -> pd.DataFrame:
             kinds.append(f"oat{label}{name}")
             points.append(point)
 
-    n_sobol = int(design["sobol_points"])
+    n_sobol = 3 * len(names) if design["sobol_points"] is None else int(design["sobol_points"])
     if n_sobol > 0:
         sampler = qmc.Sobol(d=len(names), scramble=True, seed=seed)
         with warnings.catch_warnings():

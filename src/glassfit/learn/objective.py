@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .settings import fitted_glasses, mol_fractions, param_names, settings
+from .settings import fitted_glasses, inert_glasses, mol_fractions, param_names, settings
 
 PROPERTIES = ("density_g_cm3", "B4")
 
@@ -35,11 +35,8 @@ def fit_targets(config: dict) -> pd.DataFrame:
     targets = pd.DataFrame(rows, columns=["glass", "density_g_cm3_exp", "B4_exp", "density_g_cm3_weight",
                                           "B4_weight", "B2O3_fraction", "density_g_cm3_scale", "B4_scale",
                                           "missing_penalty"]).set_index("glass")
-    if obj["B4_weight_by_B2O3"]:
-        used = targets["B4_weight"] > 0
-        mean_fraction = targets.loc[used, "B2O3_fraction"].mean() if used.any() else 0.0
-        if mean_fraction > 0:
-            targets.loc[used, "B4_weight"] *= targets.loc[used, "B2O3_fraction"] / mean_fraction
+    if obj["B4_weighting"] == "B2O3_fraction":  # the authors' public code: B4 term x B2O3 fraction / 0.75
+        targets["B4_weight"] *= targets["B2O3_fraction"] / 0.75
     return targets
 
 
@@ -62,19 +59,37 @@ def error_terms(density_sim: np.ndarray, b4_sim: np.ndarray,
     return terms[0], terms[1]
 
 
+def inert_constant(dataset: pd.DataFrame, config: dict) -> float:
+    """Objective terms of the glasses no tuned pair acts on, from their reference runs: the same for every set."""
+    inert = inert_glasses(config)
+    if not inert:
+        return 0.0
+    data = dataset.assign(glass=dataset["glass"].astype(str))
+    ref = data[data["glass"].isin(inert)].groupby("glass")[["density_g_cm3_mean", "B4_mean"]].mean().reindex(inert)
+    d_term, b_term = error_terms(ref["density_g_cm3_mean"].to_numpy(), ref["B4_mean"].to_numpy(),
+                                 fit_targets(config).loc[inert])
+    return float(d_term.sum() + b_term.sum())
+
+
 def glass_errors(table: pd.DataFrame, config: dict) -> pd.DataFrame:
     """Per candidate x fitted glass: simulated, experimental, error (sim - exp) and objective terms.
 
     `table` has columns candidate, glass, density_g_cm3_mean, B4_mean (MD data set or surrogate
-    predictions). Validation glasses are dropped; a fitted glass missing for a candidate counts as failed.
+    predictions). Validation glasses are dropped; a fitted glass missing for a candidate counts as failed,
+    except a glass no tuned pair acts on (settings.inert_glasses), which is simulated once per campaign:
+    every candidate gets the mean of its reference runs.
     """
     targets = fit_targets(config)
-    candidates = pd.unique(table["candidate"].astype(str))
+    table = table.assign(candidate=table["candidate"].astype(str), glass=table["glass"].astype(str))
+    candidates = pd.unique(table["candidate"])
     full = pd.MultiIndex.from_product([candidates, targets.index], names=["candidate", "glass"])
-    sim = (table.assign(candidate=table["candidate"].astype(str), glass=table["glass"].astype(str))
-           .drop_duplicates(["candidate", "glass"], keep="last")
+    sim = (table.drop_duplicates(["candidate", "glass"], keep="last")
            .set_index(["candidate", "glass"])[["density_g_cm3_mean", "B4_mean"]]
            .reindex(full))
+    for glass in inert_glasses(config):
+        reference = table.loc[table["glass"] == glass, ["density_g_cm3_mean", "B4_mean"]].mean()
+        rows = sim.index.get_level_values("glass") == glass
+        sim.loc[rows] = sim.loc[rows].fillna(reference)
     out = sim.reset_index().rename(columns={"density_g_cm3_mean": "density_g_cm3_sim", "B4_mean": "B4_sim"})
     n_c = len(candidates)
     tg = targets.loc[out["glass"]].reset_index(drop=True)

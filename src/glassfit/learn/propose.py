@@ -1,40 +1,65 @@
-"""Proposer: CMA-ES on the surrogate's predicted objective, then the best k mutually distant new points."""
+"""Which parameter sets to simulate next (propose) and which evaluated set to report as best (recommend).
+
+learn.proposer.kind picks the engine: botorch (default; glassfit.learn.gp) or the paper's MLP ensemble with an
+acquisition over its members, searched by CMA-ES. Both report the evaluated set with the best posterior-mean
+objective, which is robust to the replica noise that makes the best observed objective an optimistic pick.
+"""
 from __future__ import annotations
 
-import cma
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
 
-from .objective import error_terms, fit_targets, objective
-from .settings import denormalise, normalise, param_names, settings
-from .surrogate import Surrogate, train
+from . import data
+from .objective import best_observed, error_terms, fit_targets, inert_constant
+from .settings import denormalise, modelled_glasses, normalise, param_names, settings
 
 PREDICTION_COLUMNS = ["predicted_objective", "predicted_objective_std"]
 
 
-def predicted_objective(surrogate: Surrogate, unit: np.ndarray, targets: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Objective of the ensemble-mean prediction and its spread over members, at normalised points.
+@dataclass
+class Recommendation:
+    """The set a campaign reports as best, with the ranking it was chosen from."""
 
-    `targets` is fit_targets(config) (computed once by the caller: this runs inside the CMA-ES loop).
+    candidate: str
+    parameters: dict[str, float]
+    predicted_objective: float  # posterior mean of the objective at the set
+    observed_objective: float  # objective of its replica means
+    ranking: pd.DataFrame = field(repr=False)  # every evaluated set, recommended first (see rank())
+
+
+# ---------------------------------------------------------------- MLP ensemble: acquisitions over members
+
+
+def member_objectives(surrogate, unit: np.ndarray, config: dict, constant: float = 0.0) -> np.ndarray:
+    """Objective of each ensemble member's prediction at normalised points: (members, points)."""
+    glasses = modelled_glasses(config)
+    targets = fit_targets(config).loc[glasses]
+    y = surrogate.predict_members(unit, glasses)  # (M, n, G, 2)
+    d_term, b_term = error_terms(y[..., 0], y[..., 1], targets)
+    return (d_term + b_term).sum(axis=-1) + constant
+
+
+def expected_improvement(member_obj: np.ndarray, best: float, smoothing: float = 0.0) -> np.ndarray:
+    """Monte-Carlo expected improvement below `best` over the members' objectives (members, points) -> (points,).
+
+    smoothing > 0 replaces max(best - f, 0) by smoothing x softplus((best - f) / smoothing), which is never
+    flat, so a search still finds its way where no member predicts an improvement yet.
     """
-    y = surrogate.predict_members(unit, list(targets.index))  # (M, n, G, 2)
-    d_mean, b_mean = error_terms(y.mean(axis=0)[..., 0], y.mean(axis=0)[..., 1], targets)
-    d_mem, b_mem = error_terms(y[..., 0], y[..., 1], targets)
-    return (d_mean + b_mean).sum(axis=-1), (d_mem + b_mem).sum(axis=-1).std(axis=0)
+    gain = best - np.asarray(member_obj, dtype=float)
+    if smoothing > 0:
+        gain = smoothing * np.logaddexp(0.0, gain / smoothing)
+    return np.maximum(gain, 0.0).mean(axis=0)
 
 
-def _select(points: np.ndarray, scores: np.ndarray, existing: np.ndarray, k: int,
-            min_distance: float) -> list[int]:
+def _select(points: np.ndarray, scores: np.ndarray, existing: np.ndarray, k: int, min_distance: float) -> list[int]:
     """Greedy best-first choice of up to k points at least min_distance from each other and from existing."""
     chosen: list[int] = []
-    if len(existing):
-        near = np.zeros(len(points), dtype=bool)
-        for start in range(0, len(existing), 256):
-            block = existing[start:start + 256]
-            dist = np.sqrt(((points[:, None, :] - block[None, :, :]) ** 2).sum(-1))
-            near |= (dist < min_distance).any(axis=1)
-    else:
-        near = np.zeros(len(points), dtype=bool)
+    near = np.zeros(len(points), dtype=bool)
+    for start in range(0, len(existing), 256):
+        block = existing[start:start + 256]
+        near |= (np.sqrt(((points[:, None, :] - block[None, :, :]) ** 2).sum(-1)) < min_distance).any(axis=1)
     for i in np.argsort(scores, kind="stable"):
         if near[i]:
             continue
@@ -46,67 +71,177 @@ def _select(points: np.ndarray, scores: np.ndarray, existing: np.ndarray, k: int
     return chosen
 
 
-def propose(dataset: pd.DataFrame, config: dict, k: int, seed: int, *,
-            surrogate: Surrogate | None = None) -> pd.DataFrame:
-    """Propose up to k new parameter sets that the surrogate predicts to minimise the objective.
+def _cmaes(score, starts: list[np.ndarray], cfg: dict, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every point CMA-ES evaluated while minimising `score` (normalised box) from each start, with its score."""
+    import cma
 
-    Trains the surrogate on `dataset` (unless one is given), runs `learn.proposer.restarts` CMA-ES
-    searches in the normalised [0,1]^d box (first from the best observed candidate, others from
-    seeded random points) on predicted objective - exploration_kappa x its ensemble std, and returns
-    the best evaluated points that are at least `min_distance` apart and from every data-set point.
-    Columns: one per tunable (absolute values) + predicted_objective + predicted_objective_std,
-    best first; fewer than k rows only when not enough distinct points were found. The surrogate's
-    metrics are in result.attrs["surrogate_metrics"].
-    """
-    names = param_names(config)
-    empty = pd.DataFrame({c: pd.Series(dtype=float) for c in [*names, *PREDICTION_COLUMNS]})
-    if k <= 0:
-        return empty
-    cfg = settings(config)["proposer"]
-    if surrogate is None:
-        surrogate, _ = train(dataset, config, seed)
-    kappa = float(cfg["exploration_kappa"])
-    d = len(names)
-    targets = fit_targets(config)
-
-    def acquisition(unit: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """What CMA-ES minimises (objective - kappa x std), with the objective and std themselves."""
-        mean, std = predicted_objective(surrogate, unit, targets)
-        return mean - kappa * std, mean, std
-
-    observed = dataset.drop_duplicates("candidate", keep="last") if len(dataset) else dataset
-    existing = normalise(observed[names].to_numpy(dtype=float), config) if len(observed) else np.empty((0, d))
-    rng = np.random.default_rng(seed)
-    starts = [rng.uniform(0, 1, d) for _ in range(int(cfg["restarts"]))]
-    if len(dataset):
-        obs = objective(dataset, config)
-        best = observed.assign(candidate=observed["candidate"].astype(str)).set_index("candidate").loc[obs.idxmin()]
-        starts[0] = np.clip(normalise(best[names].to_numpy(dtype=float)[None, :], config)[0], 0, 1)
-
-    evaluated_x, evaluated = [], []
+    xs_all, ys_all = [], []
     np_state = np.random.get_state()  # cma reseeds numpy's global generator: restore it afterwards
     try:
         for r, x0 in enumerate(starts):
-            opts = {"bounds": [0.0, 1.0], "verbose": -9,
-                    "seed": (int(seed) * 1009 + r) % (2**31 - 2) + 1,  # cma: 0 = seed from the clock
+            opts = {"bounds": [0.0, 1.0], "verbose": -9, "seed": (int(seed) * 1009 + r) % (2**31 - 2) + 1,
                     "maxfevals": int(cfg["max_evaluations"])}
             if cfg["popsize"]:
                 opts["popsize"] = int(cfg["popsize"])
             es = cma.CMAEvolutionStrategy(np.asarray(x0, dtype=float), float(cfg["sigma0"]), opts)
             while not es.stop():
                 xs = np.clip(np.asarray(es.ask(), dtype=float), 0.0, 1.0)
-                acq, mean, std = acquisition(xs)
-                es.tell(list(xs), acq.tolist())
-                evaluated_x.append(xs)
-                evaluated.append(np.stack([acq, mean, std], axis=1))
+                ys = score(xs)
+                es.tell(list(xs), ys.tolist())
+                xs_all.append(xs)
+                ys_all.append(ys)
     finally:
         np.random.set_state(np_state)
-    points = np.concatenate(evaluated_x)
-    values = np.concatenate(evaluated)
-    chosen = _select(points, values[:, 0], existing, k, float(cfg["min_distance"]))
+    return np.concatenate(xs_all), np.concatenate(ys_all)
 
-    out = pd.DataFrame(denormalise(points[chosen], config).reshape(-1, d), columns=names)
-    out["predicted_objective"] = values[chosen, 1]
-    out["predicted_objective_std"] = values[chosen, 2]
-    out.attrs["surrogate_metrics"] = dict(surrogate.metrics)
-    return out if len(out) else empty
+
+def _mlp_propose(dataset: pd.DataFrame, config: dict, k: int, seed: int, surrogate) -> tuple[np.ndarray, object]:
+    """A batch from the MLP ensemble: expected improvement, Thompson sampling or the mean (learn.proposer)."""
+    from .surrogate import train
+
+    cfg = settings(config)["proposer"]
+    if surrogate is None:
+        surrogate, _ = train(dataset, config, seed)
+    d = len(param_names(config))
+    constant = inert_constant(dataset, config)
+    cands = data.candidates(dataset, config)
+    existing = normalise(cands.to_numpy(dtype=float), config).reshape(len(cands), d)
+    rng = np.random.default_rng(seed)
+    starts = [rng.uniform(0, 1, d) for _ in range(int(cfg["restarts"]))]
+    observed_mean = member_objectives(surrogate, existing, config, constant).mean(axis=0)
+    usable = data.usable(dataset, config).to_numpy()
+    best = float(observed_mean[usable].min() if usable.any() else observed_mean.min())
+    starts[0] = existing[int(np.argmin(np.where(usable, observed_mean, np.inf)))]
+    min_distance = float(cfg["min_distance"])
+
+    def members(xs):
+        return member_objectives(surrogate, xs, config, constant)
+
+    if cfg["acquisition"] == "thompson":
+        chosen: list[np.ndarray] = []
+        for j in range(k):
+            m = (seed + j) % surrogate.n_members
+            pts, vals = _cmaes(lambda xs: members(xs)[m], [starts[j % len(starts)]], cfg, seed + j)
+            taken = np.vstack([existing, *chosen]) if chosen else existing
+            pick = _select(pts, vals, taken, 1, min_distance)
+            if pick:
+                chosen.append(pts[pick])
+        return (np.vstack(chosen) if chosen else np.empty((0, d))), surrogate
+    if cfg["acquisition"] == "ei":
+        tau = 1e-3 * max(abs(best), 1.0)
+        score = lambda xs: -np.log(expected_improvement(members(xs), best, tau) + 1e-300)  # noqa: E731
+    else:  # mean: the objective of the ensemble mean, minus kappa x spread (the first proposer)
+        kappa = float(cfg["exploration_kappa"])
+        targets = fit_targets(config).loc[modelled_glasses(config)]
+
+        def score(xs):
+            y = surrogate.predict_members(xs, list(targets.index)).mean(axis=0)
+            d_t, b_t = error_terms(y[..., 0], y[..., 1], targets)
+            return (d_t + b_t).sum(axis=-1) + constant - kappa * members(xs).std(axis=0)
+    pts, vals = _cmaes(score, starts, cfg, seed)
+    return pts[_select(pts, vals, existing, k, min_distance)], surrogate
+
+
+# ---------------------------------------------------------------- public API
+
+
+def _predictions_botorch(problem, unit: np.ndarray, config: dict, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from . import gp
+
+    return gp.posterior_terms(problem, unit, config, seed), gp.glass_predictions(problem, unit)
+
+
+def _predictions_mlp(surrogate, unit: np.ndarray, dataset: pd.DataFrame, config: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    obj = member_objectives(surrogate, unit, config, inert_constant(dataset, config))
+    terms = pd.DataFrame({"predicted_objective": obj.mean(axis=0), "predicted_objective_std": obj.std(axis=0)})
+    glasses = modelled_glasses(config)
+    y = surrogate.predict_members(unit, glasses)
+    mean, std = y.mean(axis=0), y.std(axis=0)
+    per_glass = pd.DataFrame({"point": np.repeat(np.arange(len(unit)), len(glasses)), "glass": np.tile(glasses, len(unit)),
+                              "density_g_cm3_mean": mean[..., 0].ravel(), "density_g_cm3_std": std[..., 0].ravel(),
+                              "B4_mean": mean[..., 1].ravel(), "B4_std": std[..., 1].ravel()})
+    return terms, per_glass
+
+
+def propose(dataset: pd.DataFrame, config: dict, k: int, seed: int, *, surrogate=None) -> pd.DataFrame:
+    """Up to k new parameter sets to simulate, chosen by learn.proposer from everything in `dataset`.
+
+    Columns: one per tunable (absolute values), predicted_objective and its std (posterior), then the
+    predicted density and B4 terms where the engine gives them. result.attrs["predictions"] holds the
+    predicted density and B4 per proposed set ("point" = row) and glass; attrs["surrogate_metrics"] the MLP's.
+    """
+    names = param_names(config)
+    empty = pd.DataFrame({c: pd.Series(dtype=float) for c in [*names, *PREDICTION_COLUMNS]})
+    if k <= 0:
+        return empty
+    if settings(config)["proposer"]["kind"] == "botorch":
+        from . import gp
+
+        unit, problem = gp.propose(dataset, config, k, seed)
+        terms, per_glass = _predictions_botorch(problem, unit, config, seed)
+        metrics = {}
+    else:
+        unit, surrogate = _mlp_propose(dataset, config, k, seed, surrogate)
+        terms, per_glass = _predictions_mlp(surrogate, unit, dataset, config)
+        metrics = dict(surrogate.metrics)
+    if not len(unit):
+        return empty
+    out = pd.concat([pd.DataFrame(denormalise(unit, config).reshape(-1, len(names)), columns=names), terms], axis=1)
+    out.attrs["predictions"] = per_glass
+    out.attrs["surrogate_metrics"] = metrics
+    return out
+
+
+def rank(dataset: pd.DataFrame, config: dict, seed: int, *, surrogate=None) -> pd.DataFrame:
+    """Every evaluated set with its posterior-mean objective next to its observed one, the recommended set first.
+
+    Sets whose runs failed on a modelled glass, or too often (learn.proposer.max_failure_fraction), are
+    ranked after all usable ones (column `usable`).
+    """
+    cands = data.candidates(dataset, config)
+    unit = normalise(cands.to_numpy(dtype=float), config).reshape(len(cands), -1)
+    if settings(config)["proposer"]["kind"] == "botorch":
+        from . import gp
+
+        terms, _ = _predictions_botorch(gp.build(dataset, config, seed), unit, config, seed)
+    else:
+        from .surrogate import train
+
+        surrogate = surrogate if surrogate is not None else train(dataset, config, seed)[0]
+        terms, _ = _predictions_mlp(surrogate, unit, dataset, config)
+    terms.index = cands.index
+    observed = best_observed(dataset, config).set_index("candidate")
+    table = observed.join(terms).assign(usable=data.usable(dataset, config))
+    table = table.sort_values(["usable", "predicted_objective"], ascending=[False, True], kind="stable")
+    front = [c for c in ["iteration", *param_names(config), *terms.columns, "objective", "usable"] if c in table.columns]
+    table = table[front + [c for c in table.columns if c not in front]]
+    table.index.name = "candidate"
+    return table.reset_index()
+
+
+def pareto_front(dataset: pd.DataFrame, config: dict, seed: int) -> pd.DataFrame:
+    """rank() with a column pareto_optimal: usable sets no other usable set beats on both posterior-mean terms.
+
+    The terms are the summed density and B4 objective terms; the front is what pareto mode reports beside
+    the best scalar objective (a "best overall" and a "best B4" set are its two ends).
+    """
+    table = rank(dataset, config, seed)
+    if "predicted_density_term" not in table.columns:
+        raise ValueError("a Pareto front needs learn.proposer.kind botorch (the MLP ranks the scalar objective only)")
+    terms = table[["predicted_density_term", "predicted_B4_term"]].to_numpy(dtype=float)
+    ok = table["usable"].to_numpy(dtype=bool)
+    optimal = np.zeros(len(table), dtype=bool)
+    for i in np.flatnonzero(ok):
+        better = (terms[ok] <= terms[i]).all(axis=1) & (terms[ok] < terms[i]).any(axis=1)
+        optimal[i] = not better.any()
+    return table.assign(pareto_optimal=optimal)
+
+
+def recommend(dataset: pd.DataFrame, config: dict, seed: int, *, surrogate=None) -> Recommendation:
+    """The evaluated set with the best posterior-mean objective (usable sets only, if any): what a campaign reports."""
+    table = rank(dataset, config, seed, surrogate=surrogate)
+    best = table.iloc[0]
+    return Recommendation(candidate=str(best["candidate"]),
+                          parameters={n: float(best[n]) for n in param_names(config)},
+                          predicted_objective=float(best["predicted_objective"]),
+                          observed_objective=float(best["objective"]), ranking=table)

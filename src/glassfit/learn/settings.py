@@ -80,6 +80,33 @@ def fitted_glasses(config: dict) -> list[dict]:
     return [g for g in config["glasses"] if g.get("role", "fit") in FIT_ROLES]
 
 
+def _elements(glass: dict) -> set[str]:
+    """Elements present in a glass (oxides with a positive amount)."""
+    from glassfit.chemistry import parse_formula
+
+    return {el for ox, x in glass["composition"].items() if float(x) > 0 for el in parse_formula(ox)}
+
+
+def responds(glass: dict, config: dict) -> bool:
+    """Whether a glass contains both elements of at least one tuned pair, so its properties can respond.
+
+    A glass without boron cannot feel B-O or B-B parameters: it is simulated once per campaign as a
+    reference, and its objective term is the same for every candidate.
+    """
+    present = _elements(glass)
+    return any(set(p.get("pair", "").split("-")) <= present for p in config["tunable"])
+
+
+def inert_glasses(config: dict) -> list[str]:
+    """Ids of fitted glasses that no tuned pair acts on (see responds())."""
+    return [str(g["id"]) for g in fitted_glasses(config) if not responds(g, config)]
+
+
+def modelled_glasses(config: dict) -> list[str]:
+    """Ids of fitted glasses whose properties depend on the tunable parameters: the ones a surrogate models."""
+    return [str(g["id"]) for g in fitted_glasses(config) if responds(g, config)]
+
+
 def oxides(config: dict) -> list[str]:
     """All oxides appearing in the config's glasses, sorted, with B2O3 always present."""
     names = {ox for g in config["glasses"] for ox in g["composition"]}
