@@ -224,11 +224,10 @@ def glass_predictions(problem: Problem, unit: np.ndarray) -> pd.DataFrame:
     return out
 
 
-def propose(dataset: pd.DataFrame, config: dict, k: int, seed: int) -> tuple[np.ndarray, Problem]:
+def propose(problem: Problem, config: dict, k: int, seed: int) -> np.ndarray:
     """A batch of k points of the unit box chosen jointly by qLogNEI (qLogNEHVI in pareto mode)."""
     learn = settings(config)
     cfg = learn["proposer"]
-    problem = build(dataset, config, seed)
     sampler = _sampler(problem, config, seed)
     if learn["mode"] == "pareto":
         with torch.no_grad():
@@ -248,5 +247,5 @@ def propose(dataset: pd.DataFrame, config: dict, k: int, seed: int) -> tuple[np.
         warnings.simplefilter("ignore")
         X, _ = optimize_acqf(acq, bounds, q=k, num_restarts=int(cfg["num_restarts"]),
                              raw_samples=int(cfg["raw_samples"]), options={"batch_limit": 4, "maxiter": 200})
-    return X.detach().numpy().clip(0.0, 1.0), problem
+    return X.detach().numpy().clip(0.0, 1.0)
 

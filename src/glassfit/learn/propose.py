@@ -53,6 +53,19 @@ def expected_improvement(member_obj: np.ndarray, best: float, smoothing: float =
     return np.maximum(gain, 0.0).mean(axis=0)
 
 
+def log_expected_improvement(member_obj: np.ndarray, best: float, smoothing: float) -> np.ndarray:
+    """log of expected_improvement(..., smoothing), computed without underflow far from any improvement.
+
+    log softplus(z) tends to z for z << 0, so the search keeps a slope towards the improving region
+    however far away it starts (as BoTorch's LogEI does for GPs).
+    """
+    z = (best - np.asarray(member_obj, dtype=float)) / smoothing
+    with np.errstate(divide="ignore"):
+        log_sp = np.where(z > -30, np.log(np.logaddexp(0.0, np.maximum(z, -30))), z)
+    top = log_sp.max(axis=0)
+    return np.log(smoothing) + top + np.log(np.exp(log_sp - top).mean(axis=0))
+
+
 def _select(points: np.ndarray, scores: np.ndarray, existing: np.ndarray, k: int, min_distance: float) -> list[int]:
     """Greedy best-first choice of up to k points at least min_distance from each other and from existing."""
     chosen: list[int] = []
@@ -95,13 +108,9 @@ def _cmaes(score, starts: list[np.ndarray], cfg: dict, seed: int) -> tuple[np.nd
     return np.concatenate(xs_all), np.concatenate(ys_all)
 
 
-def _mlp_propose(dataset: pd.DataFrame, config: dict, k: int, seed: int, surrogate) -> tuple[np.ndarray, object]:
+def _mlp_propose(dataset: pd.DataFrame, config: dict, k: int, seed: int, surrogate) -> np.ndarray:
     """A batch from the MLP ensemble: expected improvement, Thompson sampling or the mean (learn.proposer)."""
-    from .surrogate import train
-
     cfg = settings(config)["proposer"]
-    if surrogate is None:
-        surrogate, _ = train(dataset, config, seed)
     d = len(param_names(config))
     constant = inert_constant(dataset, config)
     cands = data.candidates(dataset, config)
@@ -126,10 +135,10 @@ def _mlp_propose(dataset: pd.DataFrame, config: dict, k: int, seed: int, surroga
             pick = _select(pts, vals, taken, 1, min_distance)
             if pick:
                 chosen.append(pts[pick])
-        return (np.vstack(chosen) if chosen else np.empty((0, d))), surrogate
+        return np.vstack(chosen) if chosen else np.empty((0, d))
     if cfg["acquisition"] == "ei":
         tau = 1e-3 * max(abs(best), 1.0)
-        score = lambda xs: -np.log(expected_improvement(members(xs), best, tau) + 1e-300)  # noqa: E731
+        score = lambda xs: -log_expected_improvement(members(xs), best, tau)  # noqa: E731
     else:  # mean: the objective of the ensemble mean, minus kappa x spread (the first proposer)
         kappa = float(cfg["exploration_kappa"])
         targets = fit_targets(config).loc[modelled_glasses(config)]
@@ -139,31 +148,60 @@ def _mlp_propose(dataset: pd.DataFrame, config: dict, k: int, seed: int, surroga
             d_t, b_t = error_terms(y[..., 0], y[..., 1], targets)
             return (d_t + b_t).sum(axis=-1) + constant - kappa * members(xs).std(axis=0)
     pts, vals = _cmaes(score, starts, cfg, seed)
-    return pts[_select(pts, vals, existing, k, min_distance)], surrogate
+    return pts[_select(pts, vals, existing, k, min_distance)]
 
 
 # ---------------------------------------------------------------- public API
 
 
-def _predictions_botorch(problem, unit: np.ndarray, config: dict, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from . import gp
+class Engine:
+    """The configured surrogate fitted once to a data set: predicts at any points and proposes batches."""
 
-    return gp.posterior_terms(problem, unit, config, seed), gp.glass_predictions(problem, unit)
+    def __init__(self, dataset: pd.DataFrame, config: dict, seed: int, surrogate=None):
+        self.dataset, self.config, self.seed = dataset, config, seed
+        self.kind = settings(config)["proposer"]["kind"]
+        if self.kind == "botorch":
+            from . import gp
+
+            self.model = gp.build(dataset, config, seed)
+        else:
+            from .surrogate import train
+
+            self.model = surrogate if surrogate is not None else train(dataset, config, seed)[0]
+
+    @property
+    def metrics(self) -> dict:
+        """Training metrics of the MLP ensemble (the GPs report none)."""
+        return dict(getattr(self.model, "metrics", {}) or {})
+
+    def predict(self, unit: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Posterior objective (mean, std, terms) per point, and density/B4 per point x modelled glass."""
+        if self.kind == "botorch":
+            from . import gp
+
+            return gp.posterior_terms(self.model, unit, self.config, self.seed), gp.glass_predictions(self.model, unit)
+        obj = member_objectives(self.model, unit, self.config, inert_constant(self.dataset, self.config))
+        terms = pd.DataFrame({"predicted_objective": obj.mean(axis=0), "predicted_objective_std": obj.std(axis=0)})
+        glasses = modelled_glasses(self.config)
+        y = self.model.predict_members(unit, glasses)
+        mean, std = y.mean(axis=0), y.std(axis=0)
+        per_glass = pd.DataFrame({"point": np.repeat(np.arange(len(unit)), len(glasses)),
+                                  "glass": np.tile(glasses, len(unit)),
+                                  "density_g_cm3_mean": mean[..., 0].ravel(), "density_g_cm3_std": std[..., 0].ravel(),
+                                  "B4_mean": mean[..., 1].ravel(), "B4_std": std[..., 1].ravel()})
+        return terms, per_glass
+
+    def batch(self, k: int) -> np.ndarray:
+        """Up to k new points of the unit box."""
+        if self.kind == "botorch":
+            from . import gp
+
+            return gp.propose(self.model, self.config, k, self.seed)
+        return _mlp_propose(self.dataset, self.config, k, self.seed, self.model)
 
 
-def _predictions_mlp(surrogate, unit: np.ndarray, dataset: pd.DataFrame, config: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    obj = member_objectives(surrogate, unit, config, inert_constant(dataset, config))
-    terms = pd.DataFrame({"predicted_objective": obj.mean(axis=0), "predicted_objective_std": obj.std(axis=0)})
-    glasses = modelled_glasses(config)
-    y = surrogate.predict_members(unit, glasses)
-    mean, std = y.mean(axis=0), y.std(axis=0)
-    per_glass = pd.DataFrame({"point": np.repeat(np.arange(len(unit)), len(glasses)), "glass": np.tile(glasses, len(unit)),
-                              "density_g_cm3_mean": mean[..., 0].ravel(), "density_g_cm3_std": std[..., 0].ravel(),
-                              "B4_mean": mean[..., 1].ravel(), "B4_std": std[..., 1].ravel()})
-    return terms, per_glass
-
-
-def propose(dataset: pd.DataFrame, config: dict, k: int, seed: int, *, surrogate=None) -> pd.DataFrame:
+def propose(dataset: pd.DataFrame, config: dict, k: int, seed: int, *, surrogate=None,
+            engine: Engine | None = None) -> pd.DataFrame:
     """Up to k new parameter sets to simulate, chosen by learn.proposer from everything in `dataset`.
 
     Columns: one per tunable (absolute values), predicted_objective and its std (posterior), then the
@@ -174,25 +212,18 @@ def propose(dataset: pd.DataFrame, config: dict, k: int, seed: int, *, surrogate
     empty = pd.DataFrame({c: pd.Series(dtype=float) for c in [*names, *PREDICTION_COLUMNS]})
     if k <= 0:
         return empty
-    if settings(config)["proposer"]["kind"] == "botorch":
-        from . import gp
-
-        unit, problem = gp.propose(dataset, config, k, seed)
-        terms, per_glass = _predictions_botorch(problem, unit, config, seed)
-        metrics = {}
-    else:
-        unit, surrogate = _mlp_propose(dataset, config, k, seed, surrogate)
-        terms, per_glass = _predictions_mlp(surrogate, unit, dataset, config)
-        metrics = dict(surrogate.metrics)
+    engine = engine or Engine(dataset, config, seed, surrogate)
+    unit = engine.batch(k)
     if not len(unit):
         return empty
+    terms, per_glass = engine.predict(unit)
     out = pd.concat([pd.DataFrame(denormalise(unit, config).reshape(-1, len(names)), columns=names), terms], axis=1)
     out.attrs["predictions"] = per_glass
-    out.attrs["surrogate_metrics"] = metrics
+    out.attrs["surrogate_metrics"] = engine.metrics
     return out
 
 
-def rank(dataset: pd.DataFrame, config: dict, seed: int, *, surrogate=None) -> pd.DataFrame:
+def rank(dataset: pd.DataFrame, config: dict, seed: int, *, surrogate=None, engine: Engine | None = None) -> pd.DataFrame:
     """Every evaluated set with its posterior-mean objective next to its observed one, the recommended set first.
 
     Sets whose runs failed on a modelled glass, or too often (learn.proposer.max_failure_fraction), are
@@ -200,15 +231,7 @@ def rank(dataset: pd.DataFrame, config: dict, seed: int, *, surrogate=None) -> p
     """
     cands = data.candidates(dataset, config)
     unit = normalise(cands.to_numpy(dtype=float), config).reshape(len(cands), -1)
-    if settings(config)["proposer"]["kind"] == "botorch":
-        from . import gp
-
-        terms, _ = _predictions_botorch(gp.build(dataset, config, seed), unit, config, seed)
-    else:
-        from .surrogate import train
-
-        surrogate = surrogate if surrogate is not None else train(dataset, config, seed)[0]
-        terms, _ = _predictions_mlp(surrogate, unit, dataset, config)
+    terms, _ = (engine or Engine(dataset, config, seed, surrogate)).predict(unit)
     terms.index = cands.index
     observed = best_observed(dataset, config).set_index("candidate")
     table = observed.join(terms).assign(usable=data.usable(dataset, config))
@@ -225,7 +248,11 @@ def pareto_front(dataset: pd.DataFrame, config: dict, seed: int) -> pd.DataFrame
     The terms are the summed density and B4 objective terms; the front is what pareto mode reports beside
     the best scalar objective (a "best overall" and a "best B4" set are its two ends).
     """
-    table = rank(dataset, config, seed)
+    return pareto_flags(rank(dataset, config, seed))
+
+
+def pareto_flags(table: pd.DataFrame) -> pd.DataFrame:
+    """A rank() table with column pareto_optimal (see pareto_front)."""
     if "predicted_density_term" not in table.columns:
         raise ValueError("a Pareto front needs learn.proposer.kind botorch (the MLP ranks the scalar objective only)")
     terms = table[["predicted_density_term", "predicted_B4_term"]].to_numpy(dtype=float)
@@ -237,9 +264,14 @@ def pareto_front(dataset: pd.DataFrame, config: dict, seed: int) -> pd.DataFrame
     return table.assign(pareto_optimal=optimal)
 
 
-def recommend(dataset: pd.DataFrame, config: dict, seed: int, *, surrogate=None) -> Recommendation:
+def recommend(dataset: pd.DataFrame, config: dict, seed: int, *, surrogate=None,
+              engine: Engine | None = None) -> Recommendation:
     """The evaluated set with the best posterior-mean objective (usable sets only, if any): what a campaign reports."""
-    table = rank(dataset, config, seed, surrogate=surrogate)
+    return recommendation(rank(dataset, config, seed, surrogate=surrogate, engine=engine), config)
+
+
+def recommendation(table: pd.DataFrame, config: dict) -> Recommendation:
+    """The Recommendation of a rank() table (its first row)."""
     best = table.iloc[0]
     return Recommendation(candidate=str(best["candidate"]),
                           parameters={n: float(best[n]) for n in param_names(config)},
