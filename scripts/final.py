@@ -1,6 +1,7 @@
-"""Write the campaign's final products from the last dataset."""
+"""Write the campaign's final products from the last dataset and its ranking."""
 from glassfit import logs, report
 
 log = logs.setup(snakemake.log[0])
-ranking = report.write_final(snakemake.input.dataset, snakemake.params.campaign, dict(snakemake.output.items()))
-log.info("best candidate %s, objective %.4g; products in %s", ranking.iloc[0]["candidate"], ranking.iloc[0]["objective"], snakemake.output.summary)
+best = report.write_final(snakemake.input.dataset, snakemake.input.ranking, snakemake.params.campaign, dict(snakemake.output.items()))
+log.info("reported set %s, posterior-mean objective %.4g (observed %.4g); products in %s",
+         best.candidate, best.predicted_objective, best.observed_objective, snakemake.output.summary)

@@ -1,26 +1,17 @@
-"""Checkpoint: propose iteration NN's candidates from the dataset and surrogate of NN-1, or none when a stop rule fires."""
-from pathlib import Path
-
+"""Checkpoint: rank dataset NN-1's sets and propose iteration NN's candidates, or none when a stop rule fires."""
 import pandas as pd
 
-from glassfit import campaign as gc, learn, logs
-from glassfit.files import write_csv, write_json
+from glassfit import campaign as gc, logs, proposal
 
 log = logs.setup(snakemake.log[0])
 campaign = snakemake.params.campaign
 iteration = int(snakemake.wildcards.iteration)
-dataset = pd.read_csv(snakemake.input.dataset)
-reason = learn.stop_reason(dataset, iteration, campaign)
-k = 0 if reason else learn.affordable_candidates(dataset, campaign)
-surrogate = learn.Surrogate.load(Path(snakemake.input.model).parent)
-table = learn.propose(dataset, campaign, k, gc.job_seed(campaign, iteration, "propose"), surrogate=surrogate)
-if table.empty and not reason:
-    reason = "the proposer found no new candidate at the minimum distance from evaluated ones (learn.proposer.min_distance)"
-table.insert(0, "kind", "proposed")
-candidates = gc.number_candidates(table, iteration)
-write_csv(snakemake.output.candidates, candidates)
-write_json(snakemake.output.proposal, {"iteration": iteration, "stop_reason": reason, "requested": k, "proposed": len(candidates)})
-if reason:
-    log.info("iteration %02d: no candidates, the campaign stops: %s", iteration, reason)
+result = proposal.make(pd.read_csv(snakemake.input.dataset), campaign, iteration, gc.job_seed(campaign, iteration, "propose"))
+proposal.write(result, dict(snakemake.output.items()))
+info, best = result.info, result.info["recommendation"]
+log.info("recommended so far: %s, posterior-mean objective %.4g (observed %.4g); %s engine, %.1f s",
+         best["candidate"], best["predicted_objective"], best["observed_objective"], info["engine"], info["seconds"])
+if info["stop_reason"]:
+    log.info("iteration %02d: no candidates, the campaign stops: %s", iteration, info["stop_reason"])
 else:
-    log.info("iteration %02d: %d candidates\n%s", iteration, len(candidates), candidates.to_string(index=False))
+    log.info("iteration %02d: %d candidates\n%s", iteration, len(result.candidates), result.candidates.to_string(index=False))

@@ -108,3 +108,16 @@ def test_a_single_tunable_parameter_is_refused():
     assert error_of(cfg).startswith("cfg.yaml: potential.tunable: proposing candidates needs at least 2 parameters")
     cfg["learn"] = {"iterations": 1}  # a campaign that never proposes may tune one parameter
     assert config.resolve(cfg, "cfg.yaml")["tunable"][0]["name"] == "BO_A_eV"
+
+
+def test_pareto_mode_needs_the_botorch_engine():
+    cfg = tiny()
+    cfg["learn"] = {"iterations": 2, "mode": "pareto", "proposer": {"kind": "mlp"}}
+    message = error_of(cfg)
+    assert message.startswith("cfg.yaml: learn.mode:") and "botorch" in message
+
+
+def test_shipped_published_config_uses_botorch_and_sobol():
+    campaign = config.load(ROOT / "config/config.yaml")
+    assert campaign["learn"]["proposer"]["kind"] == "botorch"
+    assert campaign["learn"]["design"]["sobol_points"] in (None, 15)

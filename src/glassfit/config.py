@@ -205,6 +205,9 @@ def resolve(config: dict, source: str = "config") -> dict:
     tunables = _tunables(config, source)
     if len(tunables) < 2 and config.get("learn", {}).get("iterations", 1) > 1:
         raise ConfigError(f"{source}: potential.tunable: proposing candidates needs at least 2 parameters (CMA-ES searches 2 or more dimensions); with one, set learn.iterations: 1")
+    learn = config.get("learn", {})
+    if learn.get("mode") == "pareto" and learn.get("proposer", {}).get("kind") == "mlp":
+        raise ConfigError(f"{source}: learn.mode: pareto needs learn.proposer.kind: botorch (qLogNEHVI); the MLP ensemble optimises the scalar objective only")
     _check_md(config, glasses, source)
     campaign = copy.deepcopy(config)
     campaign["glasses_table"] = config["glasses"]["table"]

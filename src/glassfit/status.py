@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from glassfit import learn
+from glassfit import learn, proposal
 from glassfit.files import read_json
 
 SNAPSHOT = "campaign.json"
@@ -53,11 +53,15 @@ def status(results: str | Path) -> dict:
     }
     if last_dataset is not None:
         dataset = pd.read_csv(last_dataset)
-        ranking = learn.best_observed(dataset, campaign)
+        newest = proposal.latest(results)
+        ranked = newest is not None and newest[1]["recommendation"]["from_dataset"] == f"{last_dataset.parent.name}/dataset.csv"
+        ranking = newest[0] if ranked else learn.best_observed(dataset, campaign)
         best = ranking.iloc[0]
-        errors = learn.glass_errors(dataset[dataset["candidate"] == best["candidate"]], campaign)
+        errors = learn.glass_errors(dataset[dataset["candidate"].astype(str) == str(best["candidate"])], campaign)
         out["best"] = {
-            "candidate": best["candidate"],
+            "candidate": str(best["candidate"]),
+            "basis": "posterior mean" if ranked else "observed",
+            "predicted_objective": float(best["predicted_objective"]) if ranked else None,
             "objective": float(best["objective"]),
             "parameters": {t["name"]: float(best[t["name"]]) for t in campaign["tunable"]},
             "glasses": json.loads(
@@ -84,7 +88,12 @@ def format_status(s: dict) -> str:
     ]
     if s["best"]:
         b = s["best"]
-        lines.append(f"  best so far: {b['candidate']}, objective {b['objective']:.4g}")
+        if b["basis"] == "posterior mean":
+            lines.append(f"  reported best so far: {b['candidate']}, posterior-mean objective {b['predicted_objective']:.4g} "
+                         f"(observed {b['objective']:.4g}; the best posterior mean among evaluated sets)")
+        else:
+            lines.append(f"  best observed so far: {b['candidate']}, objective {b['objective']:.4g} (not yet ranked by the "
+                         "surrogate: that happens when the next iteration is proposed)")
         lines.append("    " + ", ".join(f"{k} = {v:.6g}" for k, v in b["parameters"].items()))
         lines.append(f"    {'glass':6} {'density MD':>10} {'exp':>7} {'error':>8}   {'B4 MD':>6} {'exp':>6} {'error':>7}")
         for g in b["glasses"]:

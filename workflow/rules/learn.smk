@@ -1,4 +1,4 @@
-# Stage "learn": dataset -> surrogate -> proposal of the next iteration (a checkpoint), until a stop rule fires.
+# Stage "learn": dataset -> surrogate fitted and the next iteration proposed (a checkpoint), until a stop rule fires.
 
 
 rule dataset:
@@ -13,27 +13,16 @@ rule dataset:
         "../../scripts/dataset.py"
 
 
-rule surrogate:
-    input:
-        f"{RESULTS}/iter-{{iteration}}/dataset.csv",
-    output:
-        model=f"{RESULTS}/iter-{{iteration}}/surrogate/surrogate.pt",
-        meta=f"{RESULTS}/iter-{{iteration}}/surrogate/surrogate.json",
-        metrics=f"{RESULTS}/iter-{{iteration}}/surrogate/metrics.json",
-    log:
-        f"{RESULTS}/logs/surrogate/iter-{{iteration}}.log",
-    params:
-        campaign=CAMPAIGN,
-    script:
-        "../../scripts/surrogate.py"
-
-
+# The surrogate (learn.proposer.kind: BoTorch GPs or the MLP ensemble) is fitted to dataset NN-1 inside the
+# checkpoint, once: it ranks the evaluated sets (ranking.csv, the recommended one first) and proposes iteration
+# NN's candidates with their predicted properties (predictions.csv, checked against the MD in the report).
 checkpoint propose:
     input:
         dataset=lambda w: f"{RESULTS}/iter-{previous(w.iteration)}/dataset.csv",
-        model=lambda w: f"{RESULTS}/iter-{previous(w.iteration)}/surrogate/surrogate.pt",
     output:
         candidates=f"{RESULTS}/iter-{{iteration}}/candidates.csv",
+        predictions=f"{RESULTS}/iter-{{iteration}}/predictions.csv",
+        ranking=f"{RESULTS}/iter-{{iteration}}/ranking.csv",
         proposal=f"{RESULTS}/iter-{{iteration}}/proposal.json",
     log:
         f"{RESULTS}/logs/propose/iter-{{iteration}}.log",

@@ -5,13 +5,13 @@ parsing the workflow and MD jobs never import them.
 """
 from .design import initial_design
 from .objective import best_observed, fit_targets, glass_errors, objective
-from .propose import Recommendation, pareto_front, propose, rank, recommend
+from .propose import Engine, Recommendation, pareto_flags, pareto_front, propose, rank, recommend, recommendation
 from .settings import defaults, settings
 from .stopping import affordable_candidates, best_so_far, converged, md_runs_used, stop_reason
 
 __all__ = [
     "affordable_candidates", "best_observed", "best_so_far", "converged", "defaults", "fit_targets",
-    "glass_errors", "initial_design", "md_runs_used", "objective", "pareto_front", "propose", "rank", "recommend",
+    "glass_errors", "initial_design", "md_runs_used", "objective", "Engine", "pareto_flags", "pareto_front", "propose", "rank", "recommend", "recommendation",
     "Recommendation", "settings", "stop_reason", "Surrogate", "train",
 ]
 

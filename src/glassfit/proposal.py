@@ -1,0 +1,81 @@
+"""One iteration's proposal on disk: the next candidates, what the surrogate predicts for them, and the ranking.
+
+The checkpoint of iteration NN reads dataset NN-1 and writes, under iter-NN/:
+
+    candidates.csv   the next candidates (empty when a stop rule fired) with their predicted objective
+    predictions.csv  predicted density and B4 per candidate x modelled glass (to check against the MD later)
+    ranking.csv      every set of dataset NN-1, the recommended one (best posterior-mean objective) first
+    proposal.json    stop reason, numbers asked for and proposed, the recommendation, engine, seconds
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from glassfit import learn
+from glassfit.files import read_json, write_csv, write_json
+
+FILES = ("candidates", "predictions", "ranking", "proposal")
+
+
+@dataclass
+class Proposal:
+    candidates: pd.DataFrame
+    predictions: pd.DataFrame
+    ranking: pd.DataFrame
+    info: dict
+
+
+def make(dataset: pd.DataFrame, campaign: dict, iteration: int, seed: int) -> Proposal:
+    """Fit the configured surrogate to dataset NN-1 once: rank its sets, and propose iteration NN unless a stop rule fires."""
+    from glassfit.campaign import number_candidates
+
+    t0 = time.perf_counter()
+    reason = learn.stop_reason(dataset, iteration, campaign)
+    k = 0 if reason else learn.affordable_candidates(dataset, campaign)
+    engine = learn.Engine(dataset, campaign, seed)
+    ranking = learn.rank(dataset, campaign, seed, engine=engine)
+    table = learn.propose(dataset, campaign, k, seed, engine=engine)
+    if table.empty and not reason:
+        reason = "the proposer found no new candidate (learn.proposer)"
+    predictions = table.attrs.get("predictions", pd.DataFrame(columns=["point", "glass"]))
+    table.insert(0, "kind", "proposed")
+    candidates = number_candidates(table, iteration)
+    predictions = predictions.assign(candidate=candidates["candidate"].to_numpy()[predictions["point"].to_numpy(dtype=int)]
+                                     if len(predictions) else pd.Series(dtype=str)).drop(columns="point")
+    best = learn.recommendation(ranking, campaign)
+    info = {
+        "iteration": iteration,
+        "stop_reason": reason,
+        "requested": k,
+        "proposed": len(candidates),
+        "engine": learn.settings(campaign)["proposer"]["kind"],
+        "mode": learn.settings(campaign)["mode"],
+        "recommendation": {"candidate": best.candidate, "parameters": best.parameters,
+                           "predicted_objective": best.predicted_objective,
+                           "observed_objective": best.observed_objective,
+                           "from_dataset": f"iter-{iteration - 1:02d}/dataset.csv"},
+        "surrogate_metrics": engine.metrics,
+        "seconds": round(time.perf_counter() - t0, 2),
+    }
+    return Proposal(candidates, predictions[["candidate", *[c for c in predictions.columns if c != "candidate"]]],
+                    ranking, info)
+
+
+def write(proposal: Proposal, outputs: dict[str, str | Path]) -> None:
+    """Write the four files (each complete or absent)."""
+    write_csv(outputs["candidates"], proposal.candidates)
+    write_csv(outputs["predictions"], proposal.predictions)
+    write_csv(outputs["ranking"], proposal.ranking)
+    write_json(outputs["proposal"], proposal.info)
+
+
+def latest(results: str | Path) -> tuple[pd.DataFrame, dict] | None:
+    """The newest ranking.csv and proposal.json of a campaign (the recommendation for its newest dataset), if any."""
+    found = sorted(Path(results).glob("iter-[0-9][0-9]/ranking.csv"))
+    if not found:
+        return None
+    return pd.read_csv(found[-1]), read_json(found[-1].with_name("proposal.json"))
