@@ -86,8 +86,9 @@ def main() -> None:
     lost_s = protocol.steps(every_ps, settings) * step_s
     print(f"  a kill loses at most {every_ps:g} ps = {lost_s / 60:.1f} min on 1 rank ({lost_s / 60 / 16:.1f} min at ideal 16-rank scaling), half that on average;"
           f" resuming costs ~{2 * probe_s:.1f} s of probing plus one PPPM setup")
-    runs = len(campaign["glasses"]) * campaign["system"]["replicas"]
-    print(f"  per candidate ({len(campaign['glasses'])} glasses x {campaign['system']['replicas']} replicas = {runs} runs): "
+    glasses = gc.candidate_glasses(campaign, "proposed", 1)  # the glasses a candidate runs on (not inert, not validation)
+    runs = len(glasses) * campaign["system"]["replicas"]
+    print(f"  per candidate ({len(glasses)} glasses x {campaign['system']['replicas']} replicas = {runs} runs): "
           f"{runs * (2 + boundary) * size_B / mb:.0f} MB while its runs are in flight, none after (deleted unless md.keep_restarts)")
 
 

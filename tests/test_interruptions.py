@@ -24,7 +24,7 @@ from test_slurm_workflow import SLURM_TEST_ARGS, fast_config, run_workflow, slur
 
 pytestmark = pytest.mark.workflow
 GLASSFIT = Path(sys.executable).parent / "glassfit"
-N_RUNS = 10  # fast_config(): (3 + 2) candidates x 2 glasses
+N_RUNS = 10  # fast_config(): (3 + 2) candidates x 2 glasses (12B, 50B: every candidate runs both)
 LOCK_MESSAGE = "Directory cannot be locked"
 
 

@@ -23,13 +23,14 @@ from cluster.fixture import slurm_cluster  # noqa: F401  (session-scoped fixture
 pytestmark = [pytest.mark.slurm, pytest.mark.workflow]
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 RANKS = 2
-N_RUNS = (3 + 2) * 2  # (candidates of iteration 0 + of iteration 1) x glasses
+N_RUNS = (3 + 2) * 2  # (candidates of iteration 0 + of iteration 1) x glasses (12B, 50B: every candidate runs both)
 
 
 def fast_config() -> dict:
     """Two iterations on two glasses, 3 + 2 candidates (10 MD runs), with a 1.2 ps protocol.
 
-    Two tunables whose lower bounds are their start values, so the initial design is start + one step each;
+    Two tunables whose lower bounds are their start values, and the one-at-a-time design without Sobol points, so the
+    initial design is start + one step each;
     no structural validation (its MD is another stage's business); no restart files, so that a run killed and
     redone is bit-identical to an uninterrupted one.
     """
@@ -43,7 +44,8 @@ def fast_config() -> dict:
         {"name": "relax_npt", "ensemble": "npt", "T_start_K": 300, "duration_ps": 0.2, "role": "density"},
         {"name": "production", "ensemble": "nvt", "T_start_K": 300, "duration_ps": 0.2, "dump_every_ps": 0.05, "role": "production"},
     ]
-    cfg["learn"] = {"iterations": 2, "candidates_per_iteration": 2, "surrogate": {"ensemble_size": 3}}
+    cfg["learn"] = {"iterations": 2, "candidates_per_iteration": 2, "surrogate": {"ensemble_size": 3},
+                    "design": {"one_at_a_time": True, "sobol_points": 0}}
     cfg["analysis"] = {"validation_analyses": []}
     return cfg
 

@@ -36,7 +36,7 @@ def results(tmp_path_factory):
     config = tiny(**{"glasses.use": ["12B"], "system.replicas": len(REPLICAS), "potential.tunable": [{"pair": "B-O", "term": "rho", "bounds_rel": [0.0, 0.1]}]})
     # one iteration: the loop stops at once; half the 2 candidates validate the surrogate (the default 0.2 leaves
     # none, and report.summary cannot yet format a missing validation RMSE)
-    config["learn"] = {"iterations": 1, "surrogate": {"val_fraction": 0.5}}
+    config["learn"] = {"iterations": 1, "surrogate": {"val_fraction": 0.5}, "design": {"one_at_a_time": True, "sobol_points": 0}}
     config["analysis"] = {
         "iteration_analyses": ["coordination"],
         "validation_glasses": VALIDATION_GLASSES,

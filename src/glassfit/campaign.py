@@ -4,7 +4,8 @@ Layout under ``<results_dir>/<campaign>/``::
 
     structures/<glass>/r<k>.data                        initial structures (shared by all candidates)
     iter-NN/candidates.csv                              candidate id, kind, one column per tunable
-    iter-NN/runs/<candidate>/<glass>/r<k>/properties.json   one MD run (plus its LAMMPS files)
+    iter-NN/runs/<candidate>/<glass>/r<k>/properties.json   one MD run (plus its LAMMPS files); which glasses a
+                                                        candidate runs on: candidate_glasses()
     iter-NN/evaluations.csv                             replica statistics per candidate x glass
     iter-NN/dataset.csv                                 everything evaluated up to NN
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import math
 import zlib
 from pathlib import Path
+from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -35,6 +37,35 @@ def glass(campaign: dict, glass_id: str) -> dict:
 
 def species(campaign: dict) -> list[potential.Species]:
     return potential.read_species(campaign["potential"]["species"])
+
+
+#: The kind of iteration 0's first candidate, the start set: the one candidate that also runs the inert glasses.
+REFERENCE_KIND = "start"
+
+
+def candidate_glasses(campaign: dict, candidate: str | Mapping, iteration: int) -> list[str]:
+    """Ids of the glasses one candidate of an iteration is simulated on (every replica of each), in campaign order.
+
+    ``candidate`` is a row of candidates.csv (anything with a ``kind``) or its kind. Every candidate runs the
+    fitted glasses that a tuned pair acts on (``learn.settings.modelled_glasses``). A fitted glass that no tuned
+    pair acts on (``learn.settings.inert_glasses``: 0B has no boron, so B-O and B-B parameters cannot change
+    it) runs once per campaign, as a reference: only for the start set of iteration 0 (kind ``start``); the
+    objective gives every other candidate the mean of those reference runs. Validation glasses never run in an
+    iteration: only the final validation (workflow/rules/analyse.smk) simulates them.
+    """
+    from glassfit.learn.settings import inert_glasses, modelled_glasses  # imports torch: not in every MD job
+
+    kind = candidate if isinstance(candidate, str) else candidate["kind"]
+    wanted = set(modelled_glasses(campaign))
+    if int(iteration) == 0 and kind == REFERENCE_KIND:
+        wanted |= set(inert_glasses(campaign))
+    return [g["id"] for g in campaign["glasses"] if g["id"] in wanted]
+
+
+def iteration_runs(campaign: dict, candidates: pd.DataFrame, iteration: int) -> list[tuple[str, str, int]]:
+    """(candidate, glass, replica) of every MD run of an iteration with these candidates (candidates.csv)."""
+    replicas = range(int(campaign["system"]["replicas"]))
+    return [(row["candidate"], g, r) for _, row in candidates.iterrows() for g in candidate_glasses(campaign, row, iteration) for r in replicas]
 
 
 def named_candidates(campaign: dict) -> pd.DataFrame:

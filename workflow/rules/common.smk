@@ -20,7 +20,6 @@ except ConfigError as error:
     sys.exit(f"glassfit: {error}")
 
 RESULTS = CAMPAIGN["results"]
-GLASSES = [g["id"] for g in CAMPAIGN["glasses"]]
 REPLICAS = list(range(CAMPAIGN["system"]["replicas"]))
 # Iteration 0 is known before anything runs, so a dry run shows all of its MD jobs.
 DESIGN = gc.initial_candidates(CAMPAIGN)
@@ -38,16 +37,18 @@ def run_dir(iteration, candidate, glass, replica):
 
 
 def iteration_runs(wildcards):
-    """properties.json of every run of an iteration (after the proposal checkpoint from iteration 1 on)."""
+    """properties.json of every run of an iteration (after the proposal checkpoint from iteration 1 on).
+
+    Which glasses each candidate runs on is gc.candidate_glasses: the modelled fitted glasses; the inert ones
+    only for iteration 0's start set; validation glasses never (only the final validation runs them).
+    """
     if wildcards.iteration == "00":
         table = DESIGN
     else:
         table = pd.read_csv(checkpoints.propose.get(iteration=wildcards.iteration).output[0])
     return [
         f"{run_dir(wildcards.iteration, c, g, r)}/properties.json"
-        for c in table["candidate"]
-        for g in GLASSES
-        for r in REPLICAS
+        for c, g, r in gc.iteration_runs(CAMPAIGN, table, int(wildcards.iteration))
     ]
 
 
