@@ -74,6 +74,19 @@ def final_dataset(wildcards):
         iteration += 1
 
 
+# learn.mode pareto: the density/B4 trade-off of the evaluated sets, as a table and a figure.
+PARETO_OUTPUTS = (
+    {"pareto": f"{RESULTS}/final/pareto.csv", "pareto_plot": f"{RESULTS}/final/pareto.png"}
+    if CAMPAIGN["learn"]["mode"] == "pareto" else {}
+)
+
+
+def final_ranking(wildcards):
+    """The ranking written with the empty proposal: the last dataset's sets, the recommended one first."""
+    last = int(os.path.basename(os.path.dirname(final_dataset(wildcards))).removeprefix("iter-"))
+    return f"{RESULTS}/iter-{last + 1:02d}/ranking.csv"
+
+
 def final_targets():
     return [f"{RESULTS}/final/summary.md", *aw.final_targets(CAMPAIGN, RESULTS)]
 
