@@ -18,6 +18,11 @@ def config(**design):
     return {"tunable": TUNABLE, "glasses": [], "learn": {"design": design}}
 
 
+def oat_design(**design):
+    """The published one-at-a-time scan alone (no Sobol points)."""
+    return config(one_at_a_time=True, sobol_points=0, **design)
+
+
 def test_start_included_and_all_within_bounds():
     table = initial_design(config(sobol_points=8), seed=1)
     start = np.array([p["start"] for p in TUNABLE])
@@ -30,12 +35,21 @@ def test_start_included_and_all_within_bounds():
     assert list(table.columns) == ["candidate_kind", *NAMES]
 
 
-def test_oat_moves_exactly_one_parameter_by_the_perturbation():
+def test_default_design_is_start_plus_three_sobol_points_per_parameter():
     table = initial_design(config(), seed=0)
+    assert list(table["candidate_kind"]) == ["start"] + ["sobol"] * 15
+    unit = (table[NAMES].to_numpy()[1:] - [p["low"] for p in TUNABLE]) / np.subtract([p["high"] for p in TUNABLE], [p["low"] for p in TUNABLE])
+    # space-filling: every parameter's range is covered, every fifth of it holds at least one point
+    for j in range(len(NAMES)):
+        assert len(np.unique(np.floor(unit[:, j] * 5))) == 5
+
+
+def test_oat_moves_exactly_one_parameter_by_the_perturbation():
+    table = initial_design(oat_design(), seed=0)
     start = table[NAMES].iloc[0].to_numpy()
     oat = table[table["candidate_kind"].str.startswith("oat")]
     assert len(oat) == 2 * len(NAMES)  # default bounds are +/-10 % (rho_BO -5 %): nothing collapses
-    assert len(table) == 1 + 2 * len(NAMES)  # no Sobol points by default
+    assert len(table) == 1 + 2 * len(NAMES)
     for _, row in oat.iterrows():
         kind = row["candidate_kind"]
         name = kind[4:]
@@ -48,14 +62,14 @@ def test_oat_moves_exactly_one_parameter_by_the_perturbation():
 
 
 def test_rho_bo_minus_is_clipped_to_the_minus_5_percent_bound():
-    table = initial_design(config(), seed=0).set_index("candidate_kind")
+    table = initial_design(oat_design(), seed=0).set_index("candidate_kind")
     assert table.loc["oat-BO_rho_A", "BO_rho_A"] == pytest.approx(0.1178)
     assert table.loc["oat+BO_rho_A", "BO_rho_A"] == pytest.approx(0.1364)
 
 
 def test_points_collapsing_onto_start_or_each_other_are_dropped():
     tunable = [dict(TUNABLE[0]), dict(TUNABLE[1], low=0.124)]  # rho cannot go down at all
-    cfg = {"tunable": tunable, "glasses": [], "learn": {"design": {"perturbation": 0.5}}}
+    cfg = {"tunable": tunable, "glasses": [], "learn": {"design": {"perturbation": 0.5, "one_at_a_time": True, "sobol_points": 0}}}
     table = initial_design(cfg, seed=0)
     # A: +50 % and -50 % both clip, onto different bounds (kept); rho: - clips onto start (dropped)
     assert list(table["candidate_kind"]) == ["start", "oat+BO_A_eV", "oat-BO_A_eV", "oat+BO_rho_A"]

@@ -38,12 +38,24 @@ def test_hand_computed_objective_with_default_scales_and_weights():
     assert errors.loc["0B", "B4_term"] == 0.0  # boron-free glass: no B4 target
 
 
-def test_custom_scales_weights_and_b2o3_weighting():
+def test_custom_scales_weights_and_the_authors_b2o3_weighting():
     cfg = dict(CONFIG, learn={"objective": {"density_scale_g_cm3": 0.02, "B4_scale": 0.1, "B4_weight": 1.0,
-                                            "B4_weight_by_B2O3": True}})
-    data = table([("c", "0B", 2.475, np.nan), ("c", "24B", 2.537, 0.723), ("c", "75B", 2.359, 0.426)])
-    # 75B density +0.04 / 0.02 -> 4 ; 24B B4 +0.1 / 0.1 -> 1 x 0.24 / mean(0.24, 0.75)
-    assert objective(data, cfg)["c"] == pytest.approx(4 + 0.24 / 0.495)
+                                            "B4_weighting": "B2O3_fraction"}})
+    data = table([("c", "0B", 2.475, np.nan), ("c", "24B", 2.537, 0.723), ("c", "75B", 2.359, 0.526)])
+    # 75B density +0.04 / 0.02 -> 4 ; 24B B4 +0.1 / 0.1 -> 1 x 0.24 / 0.75 ; 75B B4 +0.1 / 0.1 -> 1 x 0.75 / 0.75
+    assert objective(data, cfg)["c"] == pytest.approx(4 + 0.24 / 0.75 + 1.0)
+    equal = dict(cfg, learn={"objective": {**cfg["learn"]["objective"], "B4_weighting": "equal"}})
+    assert objective(data, equal)["c"] == pytest.approx(4 + 1 + 1)
+
+
+def test_an_inert_glass_missing_for_a_candidate_takes_the_reference_value():
+    # 0B has no boron: no B-O or B-B parameter acts on it, so it is simulated once (here by "start") for all
+    data = table([("start", "0B", 2.4951, np.nan), ("start", "24B", 2.537, 0.623), ("start", "75B", 2.319, 0.426),
+                  ("other", "24B", 2.537, 0.623), ("other", "75B", 2.319, 0.426)])
+    obj = objective(data, CONFIG)
+    assert obj["other"] == pytest.approx(obj["start"]) == pytest.approx(((2.4951 - 2.475) / 0.01) ** 2)
+    errors = glass_errors(data, CONFIG).set_index(["candidate", "glass"])
+    assert errors.loc[("other", "0B"), "density_g_cm3_sim"] == pytest.approx(2.4951)
 
 
 def test_missing_values_get_the_penalty_never_a_good_score():
