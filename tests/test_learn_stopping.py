@@ -46,9 +46,13 @@ def test_budget():
     assert stop_reason(data, 2, config(budget_md_runs=40)) is None
     reason = stop_reason(data, 2, config(budget_md_runs=29))  # 5 runs left < 6 per candidate
     assert reason is not None and "budget" in reason and "24 of 29" in reason
-    data.loc[0, "n_failed"] = 10  # failed runs count too: 34 used, 8.5 per candidate
-    assert affordable_candidates(data, config(budget_md_runs=40)) == 0
+    data.loc[0, "n_failed"] = 10  # failed runs count as used: 34 used; a candidate costs (median) 6
+    assert affordable_candidates(data, config(budget_md_runs=39)) == 0
+    assert affordable_candidates(data, config(budget_md_runs=40)) == 1
     assert affordable_candidates(data, config(budget_md_runs=51)) == 2
+    # the start set's one-off reference runs (a glass no tuned pair acts on) do not make candidates look dearer
+    reference = data.iloc[[0]].assign(glass="0B", n_ok=3, n_failed=0)
+    assert affordable_candidates(pd.concat([data, reference]), config(budget_md_runs=54)) == 2  # 17 left, 6 each (not 37 / 4)
 
 
 def test_convergence():

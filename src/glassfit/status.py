@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from glassfit import learn, proposal
+from glassfit import campaign as gc, learn, proposal
 from glassfit.files import read_json
 
 SNAPSHOT = "campaign.json"
@@ -23,7 +23,6 @@ def status(results: str | Path) -> dict:
     if not (results / SNAPSHOT).exists():
         raise FileNotFoundError(f"{results}: no glassfit campaign here ({SNAPSHOT} missing; has the workflow started?)")
     campaign = read_json(results / SNAPSHOT)
-    n_glasses, n_replicas = len(campaign["glasses"]), campaign["system"]["replicas"]
     runs = {"expected": 0, "ok": 0, "failed": 0}
     iterations, stop_reason, last_dataset = [], None, None
     for d in iteration_dirs(results):
@@ -32,8 +31,9 @@ def status(results: str | Path) -> dict:
             stop_reason = read_json(d / "proposal.json").get("stop_reason") or stop_reason
         if not (d / "candidates.csv").exists():
             continue
-        n_candidates = len(pd.read_csv(d / "candidates.csv"))
-        runs["expected"] += n_candidates * n_glasses * n_replicas
+        table = pd.read_csv(d / "candidates.csv")
+        n_candidates = len(table)
+        runs["expected"] += len(gc.iteration_runs(campaign, table, it))
         for f in d.glob("runs/*/*/r*/properties.json"):
             runs["ok" if read_json(f)["status"] == "ok" else "failed"] += 1
         done = (d / "dataset.csv").exists()
@@ -57,7 +57,8 @@ def status(results: str | Path) -> dict:
         ranked = newest is not None and newest[1]["recommendation"]["from_dataset"] == f"{last_dataset.parent.name}/dataset.csv"
         ranking = newest[0] if ranked else learn.best_observed(dataset, campaign)
         best = ranking.iloc[0]
-        errors = learn.glass_errors(dataset[dataset["candidate"].astype(str) == str(best["candidate"])], campaign)
+        errors = learn.glass_errors(dataset, campaign)  # the whole dataset: inert glasses take their reference runs
+        errors = errors[errors["candidate"] == str(best["candidate"])]
         out["best"] = {
             "candidate": str(best["candidate"]),
             "basis": "posterior mean" if ranked else "observed",

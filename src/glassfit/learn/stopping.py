@@ -51,7 +51,8 @@ def affordable_candidates(dataset: pd.DataFrame, config: dict) -> int:
     if budget is None or dataset.empty:
         return k
     used = md_runs_used(dataset)
-    per_candidate = used / max(dataset["candidate"].nunique(), 1)
+    # the median, not the mean: the start set also carries the one-off reference runs of inert glasses
+    per_candidate = float((dataset["n_ok"].fillna(0) + dataset["n_failed"].fillna(0)).groupby(dataset["candidate"]).sum().median())
     if per_candidate <= 0:
         return k
     return max(0, min(k, int((int(budget) - used) // per_candidate)))
