@@ -44,6 +44,16 @@ TINY = {
 }
 
 
+#: A 1.2 ps melt-quench for campaigns whose tests count runs and files rather than look at the glass.
+SHORT_PROTOCOL = [
+    {"name": "melt_nvt", "ensemble": "nvt", "T_start_K": 3000, "duration_ps": 0.2},
+    {"name": "melt_npt", "ensemble": "npt", "T_start_K": 3000, "duration_ps": 0.2},
+    {"name": "quench", "ensemble": "npt", "T_start_K": 3000, "T_end_K": 300, "duration_ps": 0.4},
+    {"name": "relax_npt", "ensemble": "npt", "T_start_K": 300, "duration_ps": 0.2, "role": "density"},
+    {"name": "production", "ensemble": "nvt", "T_start_K": 300, "duration_ps": 0.2, "dump_every_ps": 0.05, "role": "production"},
+]
+
+
 def tiny(**changes) -> dict:
     """A copy of TINY with dotted-key changes, e.g. ``tiny(**{"md.max_volume_factor": 1.01})``."""
     config = copy.deepcopy(TINY)

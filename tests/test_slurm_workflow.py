@@ -7,6 +7,7 @@ same domain decomposition is bit-identical whether its 2 ranks are started by MP
 
 from __future__ import annotations
 
+import copy
 import os
 import subprocess
 import sys
@@ -17,7 +18,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import ROOT, tiny
+from conftest import ROOT, SHORT_PROTOCOL, tiny
 from cluster.fixture import slurm_cluster  # noqa: F401  (session-scoped fixture)
 
 pytestmark = [pytest.mark.slurm, pytest.mark.workflow]
@@ -37,13 +38,7 @@ def fast_config() -> dict:
     cfg = tiny()
     cfg["potential"]["tunable"] = [{"pair": "B-O", "term": term, "bounds_rel": [0.0, 0.1]} for term in ("A", "rho")]
     cfg["md"]["restart_every_ps"] = None
-    cfg["md"]["protocol"] = [
-        {"name": "melt_nvt", "ensemble": "nvt", "T_start_K": 3000, "duration_ps": 0.2},
-        {"name": "melt_npt", "ensemble": "npt", "T_start_K": 3000, "duration_ps": 0.2},
-        {"name": "quench", "ensemble": "npt", "T_start_K": 3000, "T_end_K": 300, "duration_ps": 0.4},
-        {"name": "relax_npt", "ensemble": "npt", "T_start_K": 300, "duration_ps": 0.2, "role": "density"},
-        {"name": "production", "ensemble": "nvt", "T_start_K": 300, "duration_ps": 0.2, "dump_every_ps": 0.05, "role": "production"},
-    ]
+    cfg["md"]["protocol"] = copy.deepcopy(SHORT_PROTOCOL)
     cfg["learn"] = {"iterations": 2, "candidates_per_iteration": 2, "surrogate": {"ensemble_size": 3},
                     "design": {"one_at_a_time": True, "sobol_points": 0}}
     cfg["analysis"] = {"validation_analyses": []}

@@ -6,6 +6,7 @@ beside the start set and two Sobol points, then one proposed candidate: 10 MD ru
 
 from __future__ import annotations
 
+import copy
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 import yaml
 
 from glassfit import config
-from conftest import ROOT, tiny
+from conftest import ROOT, SHORT_PROTOCOL, tiny
 
 pytestmark = [pytest.mark.workflow, pytest.mark.lammps]
 
@@ -24,13 +25,7 @@ pytestmark = [pytest.mark.workflow, pytest.mark.lammps]
 def pareto_config() -> dict:
     cfg = tiny()
     cfg["potential"]["initial_sets"] = ["yang2026_bo"]
-    cfg["md"]["protocol"] = [
-        {"name": "melt_nvt", "ensemble": "nvt", "T_start_K": 3000, "duration_ps": 0.2},
-        {"name": "melt_npt", "ensemble": "npt", "T_start_K": 3000, "duration_ps": 0.2},
-        {"name": "quench", "ensemble": "npt", "T_start_K": 3000, "T_end_K": 300, "duration_ps": 0.4},
-        {"name": "relax_npt", "ensemble": "npt", "T_start_K": 300, "duration_ps": 0.2, "role": "density"},
-        {"name": "production", "ensemble": "nvt", "T_start_K": 300, "duration_ps": 0.2, "dump_every_ps": 0.05, "role": "production"},
-    ]
+    cfg["md"]["protocol"] = copy.deepcopy(SHORT_PROTOCOL)
     cfg["learn"] = {"mode": "pareto", "iterations": 2, "candidates_per_iteration": 1,
                     "design": {"sobol_points": 2}, "proposer": {"num_restarts": 2, "raw_samples": 64}}
     cfg["analysis"] = {"validation_analyses": []}

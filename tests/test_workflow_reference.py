@@ -7,6 +7,7 @@ and a 1.2 ps protocol, with the iterations' coordination analysis; about a minut
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -17,7 +18,7 @@ import pytest
 import yaml
 
 from glassfit import campaign as gc, config, learn
-from conftest import ROOT, tiny
+from conftest import ROOT, SHORT_PROTOCOL, tiny
 
 pytestmark = [pytest.mark.workflow, pytest.mark.lammps]
 REPLICAS = ["r0", "r1"]
@@ -27,13 +28,7 @@ OBJECTIVE = {"density_scale_g_cm3": 0.01, "B4_scale": 0.05, "density_weight": 1.
 def reference_config() -> dict:
     cfg = tiny(**{"glasses.use": ["0B", "12B", "10B"], "system.replicas": len(REPLICAS)})
     cfg["potential"]["tunable"] = [{"pair": "B-O", "term": term, "bounds_rel": [0.0, 0.1]} for term in ("A", "rho")]
-    cfg["md"]["protocol"] = [
-        {"name": "melt_nvt", "ensemble": "nvt", "T_start_K": 3000, "duration_ps": 0.2},
-        {"name": "melt_npt", "ensemble": "npt", "T_start_K": 3000, "duration_ps": 0.2},
-        {"name": "quench", "ensemble": "npt", "T_start_K": 3000, "T_end_K": 300, "duration_ps": 0.4},
-        {"name": "relax_npt", "ensemble": "npt", "T_start_K": 300, "duration_ps": 0.2, "role": "density"},
-        {"name": "production", "ensemble": "nvt", "T_start_K": 300, "duration_ps": 0.2, "dump_every_ps": 0.05, "role": "production"},
-    ]
+    cfg["md"]["protocol"] = copy.deepcopy(SHORT_PROTOCOL)
     cfg["learn"] = {
         "iterations": 2,
         "candidates_per_iteration": 1,
