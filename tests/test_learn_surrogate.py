@@ -90,3 +90,19 @@ def test_no_usable_rows_is_a_clear_error(config):
     data = make_dataset(config, np.full((2, D), 0.5)).assign(density_g_cm3_mean=np.nan, B4_mean=np.nan)
     with pytest.raises(ValueError, match="nothing to train"):
         train(data, config, seed=0)
+
+
+def test_a_mean_of_fewer_replicas_pulls_the_fit_less(config):
+    """One candidate's means are off by 0.1 g/cm3: from 6 replicas the fit follows them more than from 1."""
+    unit = qmc.Sobol(D, seed=3).random(16)
+    data = make_dataset(config, unit, seed=3)
+    bad = data["candidate"] == "i00c05"
+    data.loc[bad, "density_g_cm3_mean"] += 0.1
+    quick = dict(config, learn={"surrogate": dict(FAST["surrogate"], val_fraction=0.0, bootstrap=False)})
+    pulled = {}
+    for n_ok in (6, 1):
+        data.loc[bad, "n_ok"] = n_ok
+        surrogate, _ = train(data, quick, seed=0)
+        truth = toy.truth(unit[[5]])[0]
+        pulled[n_ok] = float(surrogate.predict_members(unit[[5]], [g for g, _ in toy.GLASSES])[..., 0].mean(axis=0).mean() - truth.mean())
+    assert pulled[1] < pulled[6] - 0.01

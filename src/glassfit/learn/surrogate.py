@@ -212,7 +212,11 @@ def _train(dataset: pd.DataFrame, config: dict, seed: int) -> tuple[Surrogate, d
                                        minlength=len(train_ids)) for _ in range(m)])
     else:
         counts = np.ones((m, len(train_ids)))
-    w_tr = torch.tensor(counts[:, cand_index], dtype=torch.float32).unsqueeze(-1) * mask[tr]  # (M, n_tr, 2)
+    # precision of each row: its mean rests on n_ok replicas (variance sigma^2 / n_ok), so a mean of 1 surviving
+    # replica out of 6 weighs a sixth of a complete one
+    n_ok = np.maximum(data["n_ok"].fillna(1).to_numpy(dtype=float), 1.0) if "n_ok" in data.columns else np.ones(len(data))
+    precision = torch.tensor(n_ok[tr] / np.median(n_ok[tr]), dtype=torch.float32)[None, :, None]
+    w_tr = torch.tensor(counts[:, cand_index], dtype=torch.float32).unsqueeze(-1) * mask[tr] * precision  # (M, n_tr, 2)
     w_tr_sum = w_tr.sum(dim=(1, 2)).clamp_min(1.0)
     x_tr, y_tr = x[tr], y[tr]
     x_va, y_va, m_va = x[va], y[va], mask[va]
