@@ -114,8 +114,7 @@ class Problem:
     constant: float  # objective terms of the inert glasses (the same for every candidate)
     failure: bool  # whether the last model output is the failed-run fraction
     max_failure: float
-    ids: list[str]  # evaluated candidates, rows of X_baseline
-    X_baseline: torch.Tensor
+    X_baseline: torch.Tensor  # every evaluated candidate, in the unit box
 
     def terms(self, samples: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Density and B4 objective terms, summed over glasses, of samples (..., q, outputs) -> (..., q) each."""
@@ -174,7 +173,7 @@ def build(dataset: pd.DataFrame, config: dict, seed: int) -> Problem:
         models.append(_fit(SingleTaskGP(X, torch.tensor(frac.to_numpy(), dtype=DTYPE)[:, None])))
     return Problem(model=ModelList(*models), props=props, targets=target_tensors,
                    logit_B4=cfg["B4_transform"] == "logit", constant=inert_constant(dataset, config), failure=failure,
-                   max_failure=float(cfg["max_failure_fraction"]), ids=list(cands.index), X_baseline=X)
+                   max_failure=float(cfg["max_failure_fraction"]), X_baseline=X)
 
 
 def _sampler(problem: Problem, config: dict, seed: int, n: int | None = None) -> ListSampler:
