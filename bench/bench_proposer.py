@@ -35,7 +35,6 @@ scale). --report bench/results/bench_proposer.csv reprints the tables and redraw
 from __future__ import annotations
 
 import argparse
-import inspect
 import sys
 import time
 import traceback
@@ -113,33 +112,8 @@ def row(method: str, seed: int, iteration: int, dataset: pd.DataFrame, config: d
             **{f"x_{n}": reported[n] for n in names}}
 
 
-def _engine_calls():
-    """(fit, recommend, propose): one surrogate fit per iteration serves both calls where the library has
-    learn.Engine (as the workflow's propose checkpoint does); otherwise each call fits its own."""
-    recommend = getattr(learn, "recommend", None)
-    if recommend is None:
-        raise RuntimeError("glassfit.learn.recommend does not exist (yet): cannot score a model method")
-    engine_cls = getattr(learn, "Engine", None)
-    shares = (engine_cls is not None and "engine" in inspect.signature(learn.propose).parameters
-              and "engine" in inspect.signature(recommend).parameters)
-
-    def fit(dataset, config, seed):
-        return engine_cls(dataset, config, seed) if shares else None
-
-    def rec(dataset, config, seed, engine):
-        return recommend(dataset, config, seed, engine=engine) if shares else recommend(dataset, config, seed)
-
-    def prop(dataset, config, k, seed, engine):
-        if shares:
-            return learn.propose(dataset, config, k, seed, engine=engine)
-        return learn.propose(dataset, config, k, seed)
-
-    return fit, rec, prop
-
-
 def run_model(method: str, seed: int, budget: int, k: int, replicas: int) -> list[dict]:
     """The active-learning loop of one model method and seed; one row per iteration."""
-    fit, rec, prop = _engine_calls()
     config = synthetic.toy_config()
     config["learn"] = MODEL_METHODS[method]
     names = param_names(config)
@@ -150,12 +124,13 @@ def run_model(method: str, seed: int, budget: int, k: int, replicas: int) -> lis
     rows, iteration = [], 0
     while True:
         t0 = time.perf_counter()
-        engine = fit(dataset, config, seed * 1000 + iteration)
-        best = rec(dataset, config, seed * 1000 + iteration, engine)
+        # one surrogate fit serves the recommendation and the proposal, as in the workflow's propose checkpoint
+        engine = learn.Engine(dataset, config, seed * 1000 + iteration)
+        best = learn.recommend(dataset, config, seed * 1000 + iteration, engine=engine)
         n = dataset["candidate"].nunique()
         proposals = None
         if n < budget:
-            proposals = prop(dataset, config, min(k, budget - n), seed * 1000 + iteration, engine)
+            proposals = learn.propose(dataset, config, min(k, budget - n), seed * 1000 + iteration, engine=engine)
         seconds = time.perf_counter() - t0
         rows.append(row(method, seed, iteration, dataset, config, best.parameters, best.candidate, seconds,
                         0 if proposals is None else len(proposals)))
@@ -302,16 +277,12 @@ def main() -> None:
         return
 
     if any(m in MODEL_METHODS for m in args.methods):
-        import importlib
-
         import torch
 
+        import glassfit.learn.gp  # noqa: F401  (imported here, out of the timings)
+        import glassfit.learn.surrogate  # noqa: F401
+
         torch.set_num_threads(1)
-        for module in ("glassfit.learn.gp", "glassfit.learn.surrogate"):  # imports out of the timings
-            try:
-                importlib.import_module(module)
-            except ImportError as exc:
-                log(f"cannot import {module}: {exc}")
 
     config = synthetic.toy_config()
     opt_params, best = synthetic.optimum(config)
