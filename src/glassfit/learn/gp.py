@@ -224,7 +224,10 @@ def glass_predictions(problem: Problem, unit: np.ndarray) -> pd.DataFrame:
 
 
 def propose(problem: Problem, config: dict, k: int, seed: int) -> np.ndarray:
-    """A batch of k points of the unit box chosen jointly by qLogNEI (qLogNEHVI in pareto mode)."""
+    """A batch of k points of the unit box that maximises qLogNEI (qLogNEHVI in pareto mode) as a whole.
+
+    learn.proposer.batch: sequential (greedy, each point with the earlier ones pending) or joint optimisation.
+    """
     learn = settings(config)
     cfg = learn["proposer"]
     sampler = _sampler(problem, config, seed)
@@ -245,6 +248,7 @@ def propose(problem: Problem, config: dict, k: int, seed: int) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         X, _ = optimize_acqf(acq, bounds, q=k, num_restarts=int(cfg["num_restarts"]),
-                             raw_samples=int(cfg["raw_samples"]), options={"batch_limit": 4, "maxiter": 200})
+                             raw_samples=int(cfg["raw_samples"]), options={"batch_limit": 4, "maxiter": 200},
+                             sequential=cfg["batch"] == "sequential")
     return X.detach().numpy().clip(0.0, 1.0)
 
