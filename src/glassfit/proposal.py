@@ -18,9 +18,6 @@ import pandas as pd
 from glassfit import learn
 from glassfit.files import read_json, write_csv, write_json
 
-FILES = ("candidates", "predictions", "ranking", "proposal")
-
-
 @dataclass
 class Proposal:
     candidates: pd.DataFrame
@@ -41,11 +38,10 @@ def make(dataset: pd.DataFrame, campaign: dict, iteration: int, seed: int) -> Pr
     table = learn.propose(dataset, campaign, k, seed, engine=engine)
     if table.empty and not reason:
         reason = "the proposer found no new candidate (learn.proposer)"
-    predictions = table.attrs.get("predictions", pd.DataFrame(columns=["point", "glass"]))
+    predictions = table.attrs.get("predictions", pd.DataFrame(columns=["point", "glass"])).copy()
     table.insert(0, "kind", "proposed")
     candidates = number_candidates(table, iteration)
-    predictions = predictions.assign(candidate=candidates["candidate"].to_numpy()[predictions["point"].to_numpy(dtype=int)]
-                                     if len(predictions) else pd.Series(dtype=str)).drop(columns="point")
+    predictions.insert(0, "candidate", predictions.pop("point").map(candidates["candidate"]))  # point = row
     best = learn.recommendation(ranking, campaign)
     info = {
         "iteration": iteration,
@@ -61,8 +57,7 @@ def make(dataset: pd.DataFrame, campaign: dict, iteration: int, seed: int) -> Pr
         "surrogate_metrics": engine.metrics,
         "seconds": round(time.perf_counter() - t0, 2),
     }
-    return Proposal(candidates, predictions[["candidate", *[c for c in predictions.columns if c != "candidate"]]],
-                    ranking, info)
+    return Proposal(candidates, predictions, ranking, info)
 
 
 def write(proposal: Proposal, outputs: dict[str, str | Path]) -> None:
