@@ -165,15 +165,31 @@ def build(dataset: pd.DataFrame, config: dict, seed: int) -> Problem:
     if not models:
         raise ValueError("no fitted glass has a simulated value that responds to the tunable parameters: "
                          "nothing to model")
-    cands = data.candidates(dataset, config)
-    X = torch.tensor(normalise(cands.to_numpy(dtype=float), config), dtype=DTYPE)
-    frac = data.failure_fraction(dataset, config)
-    failure = bool((frac > 0).any())
+    X = torch.tensor(normalise(data.candidates(dataset, config).to_numpy(dtype=float), config), dtype=DTYPE)
+    failure_gp = failure_model(dataset, config)
+    failure = failure_gp is not None
     if failure:
-        models.append(_fit(SingleTaskGP(X, torch.tensor(frac.to_numpy(), dtype=DTYPE)[:, None])))
+        models.append(failure_gp)
     return Problem(model=ModelList(*models), props=props, targets=target_tensors,
                    logit_B4=cfg["B4_transform"] == "logit", constant=inert_constant(dataset, config), failure=failure,
                    max_failure=float(cfg["max_failure_fraction"]), X_baseline=X)
+
+
+def failure_model(dataset: pd.DataFrame, config: dict) -> SingleTaskGP | None:
+    """GP of the fraction of failed MD runs per evaluated set over the unit box; None while no run has failed."""
+    frac = data.failure_fraction(dataset, config)
+    if not (frac > 0).any():
+        return None
+    X = torch.tensor(normalise(data.candidates(dataset, config).to_numpy(dtype=float), config), dtype=DTYPE)
+    return _fit(SingleTaskGP(X, torch.tensor(frac.to_numpy(), dtype=DTYPE)[:, None]))
+
+
+def log_feasibility(model: SingleTaskGP, unit: np.ndarray, limit: float) -> np.ndarray:
+    """log P(failed-run fraction < limit) at unit-box points, from the failure GP's posterior."""
+    with torch.no_grad():
+        post = model.posterior(torch.as_tensor(np.asarray(unit, dtype=float), dtype=DTYPE))
+        z = (limit - post.mean[..., 0]) / post.variance[..., 0].clamp_min(1e-12).sqrt()
+        return torch.special.log_ndtr(z).numpy()
 
 
 def _sampler(problem: Problem, config: dict, seed: int, n: int | None = None) -> ListSampler:

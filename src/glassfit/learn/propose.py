@@ -108,6 +108,27 @@ def _cmaes(score, starts: list[np.ndarray], cfg: dict, seed: int) -> tuple[np.nd
     return np.concatenate(xs_all), np.concatenate(ys_all)
 
 
+def _infeasibility(dataset: pd.DataFrame, config: dict):
+    """-log P(the runs of a point do not fail), from gp.failure_model; 0 everywhere while no run has failed."""
+    from . import gp
+
+    model = gp.failure_model(dataset, config)
+    if model is None:
+        return lambda xs: np.zeros(len(xs))
+    limit = float(settings(config)["proposer"]["max_failure_fraction"])
+    return lambda xs: -gp.log_feasibility(model, xs, limit)
+
+
+def _feasible(points: np.ndarray, scores: np.ndarray, infeasible) -> tuple[np.ndarray, np.ndarray]:
+    """The searched points where a failure is not more likely than not (-log P(ok) < log 2), with their scores.
+
+    The soft penalty alone is not enough: on the log-EI scale an infeasible point that would improve outranks
+    every feasible point that would not.
+    """
+    keep = infeasible(points) < np.log(2.0)
+    return points[keep], scores[keep]
+
+
 def _mlp_propose(dataset: pd.DataFrame, config: dict, k: int, seed: int, surrogate) -> np.ndarray:
     """A batch from the MLP ensemble: expected improvement, Thompson sampling or the mean (learn.proposer)."""
     cfg = settings(config)["proposer"]
@@ -126,11 +147,15 @@ def _mlp_propose(dataset: pd.DataFrame, config: dict, k: int, seed: int, surroga
     def members(xs):
         return member_objectives(surrogate, xs, config, constant)
 
+    # once runs have failed, ei and thompson weigh each point by its probability of not failing (the failure GP)
+    infeasible = _infeasibility(dataset, config) if cfg["acquisition"] != "mean" else (lambda xs: np.zeros(len(xs)))
+
     if cfg["acquisition"] == "thompson":
         chosen: list[np.ndarray] = []
         for j in range(k):
             m = (seed + j) % surrogate.n_members
-            pts, vals = _cmaes(lambda xs: members(xs)[m], [starts[j % len(starts)]], cfg, seed + j)
+            score_m = lambda xs, m=m: members(xs)[m] * np.exp(infeasible(xs))  # noqa: E731  (objective / P(ok))
+            pts, vals = _feasible(*_cmaes(score_m, [starts[j % len(starts)]], cfg, seed + j), infeasible)
             taken = np.vstack([existing, *chosen]) if chosen else existing
             pick = _select(pts, vals, taken, 1, min_distance)
             if pick:
@@ -138,7 +163,7 @@ def _mlp_propose(dataset: pd.DataFrame, config: dict, k: int, seed: int, surroga
         return np.vstack(chosen) if chosen else np.empty((0, d))
     if cfg["acquisition"] == "ei":
         tau = 1e-3 * max(abs(best), 1.0)
-        score = lambda xs: -log_expected_improvement(members(xs), best, tau)  # noqa: E731
+        score = lambda xs: -log_expected_improvement(members(xs), best, tau) + infeasible(xs)  # noqa: E731
     else:  # mean: the objective of the ensemble mean, minus kappa x spread (the first proposer)
         kappa = float(cfg["exploration_kappa"])
         targets = fit_targets(config).loc[modelled_glasses(config)]
@@ -147,7 +172,7 @@ def _mlp_propose(dataset: pd.DataFrame, config: dict, k: int, seed: int, surroga
             y = surrogate.predict_members(xs, list(targets.index)).mean(axis=0)
             d_t, b_t = error_terms(y[..., 0], y[..., 1], targets)
             return (d_t + b_t).sum(axis=-1) + constant - kappa * members(xs).std(axis=0)
-    pts, vals = _cmaes(score, starts, cfg, seed)
+    pts, vals = _feasible(*_cmaes(score, starts, cfg, seed), infeasible)
     return pts[_select(pts, vals, existing, k, min_distance)]
 
 
