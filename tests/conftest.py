@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import signal
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,13 @@ SHORT_PROTOCOL = [
     {"name": "relax_npt", "ensemble": "npt", "T_start_K": 300, "duration_ps": 0.2, "role": "density"},
     {"name": "production", "ensemble": "nvt", "T_start_K": 300, "duration_ps": 0.2, "dump_every_ps": 0.05, "role": "production"},
 ]
+
+
+def default_sigint() -> None:
+    """preexec_fn of a workflow started in the background: Ctrl-C (SIGINT) acts on it as on a terminal's foreground
+    job. A non-interactive shell starts background commands (`make test &`) with SIGINT ignored, and Python keeps an
+    inherited SIG_IGN, so without this a Snakemake started from such a test run would never see Ctrl-C."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def tiny(**changes) -> dict:

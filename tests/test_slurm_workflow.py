@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import ROOT, SHORT_PROTOCOL, tiny
+from conftest import ROOT, SHORT_PROTOCOL, default_sigint, tiny
 from cluster.fixture import slurm_cluster  # noqa: F401  (session-scoped fixture)
 
 pytestmark = [pytest.mark.slurm, pytest.mark.workflow]
@@ -62,7 +62,8 @@ def run_workflow(workdir: Path, cfg: dict, profile: str, *extra: str, env=None, 
     cmd = [str(SNAKEMAKE), "--snakefile", str(ROOT / "Snakefile"), "--profile", str(ROOT / "profiles" / profile),
            "--configfile", str(workdir / "config.yaml"), "--directory", str(workdir), *extra]
     if background:
-        return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True)
+        return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                                start_new_session=True, preexec_fn=default_sigint)
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
     if check and proc.returncode != 0:
         logs = "\n".join(f"--- {p}\n{p.read_text(errors='replace')[-1500:]}" for p in sorted((workdir / ".snakemake/slurm_logs").rglob("*.log")))
