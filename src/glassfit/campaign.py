@@ -53,7 +53,7 @@ def candidate_glasses(campaign: dict, candidate: str | Mapping, iteration: int) 
     objective gives every other candidate the mean of those reference runs. Validation glasses never run in an
     iteration: only the final validation (workflow/rules/analyse.smk) simulates them.
     """
-    from glassfit.learn.settings import inert_glasses, modelled_glasses  # imports torch: not in every MD job
+    from glassfit.learn.settings import inert_glasses, modelled_glasses  # the learn package: not needed by MD jobs
 
     kind = candidate if isinstance(candidate, str) else candidate["kind"]
     wanted = set(modelled_glasses(campaign))
@@ -228,7 +228,7 @@ def format_comparison(table: pd.DataFrame) -> str:
 
 def initial_candidates(campaign: dict) -> pd.DataFrame:
     """Iteration 0: the initial design (start set, one-at-a-time steps, Sobol points) and ``potential.initial_sets``."""
-    from glassfit import learn  # imports torch: only the workflow's parse and learning jobs need it, not every MD job
+    from glassfit import learn  # the learn package (light: torch and BoTorch load on first use); MD jobs do not need it
 
     design = learn.initial_design(campaign, job_seed(campaign, 0, "design")).rename(columns={"candidate_kind": "kind"})
     named = named_candidates(campaign).iloc[1:]  # the start set is already the design's first row

@@ -81,7 +81,7 @@ def check(campaign: dict, source: str) -> None:
 
 def validation_campaign(campaign: dict, source: str) -> dict | None:
     """The campaign the final validation runs: every validation glass, seeds independent of the fit; None without validation."""
-    from glassfit.campaign import job_seed  # imports torch (via glassfit.learn): only where needed
+    from glassfit.campaign import job_seed  # imported where needed: glassfit.campaign is heavier than this module
 
     check(campaign, source)
     if not validates(campaign):
@@ -97,7 +97,7 @@ def validation_campaign(campaign: dict, source: str) -> dict | None:
 
 def validation_candidates(best: pd.DataFrame, campaign: dict) -> pd.DataFrame:
     """The sets the validation runs: ``best`` (first row of final/best.csv) and ``start``; ``source`` says where each comes from."""
-    from glassfit.campaign import named_candidates  # imports torch (via glassfit.learn): only where needed
+    from glassfit.campaign import named_candidates  # imported where needed: glassfit.campaign is heavier than this module
 
     names = [t["name"] for t in campaign["tunable"]]
     start = named_candidates(campaign).iloc[0]
