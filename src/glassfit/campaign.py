@@ -51,7 +51,7 @@ def candidate_glasses(campaign: dict, candidate: str | Mapping, iteration: int) 
     pair acts on (``learn.settings.inert_glasses``: 0B has no boron, so B-O and B-B parameters cannot change
     it) runs once per campaign, as a reference: only for the start set of iteration 0 (kind ``start``); the
     objective gives every other candidate the mean of those reference runs. Validation glasses never run in an
-    iteration: only the final validation (workflow/rules/analyse.smk) simulates them.
+    iteration: only the final validation (workflow/rules/validate.smk) simulates them.
     """
     from glassfit.learn.settings import inert_glasses, modelled_glasses  # the learn package: not needed by MD jobs
 
@@ -125,16 +125,21 @@ def md_settings(campaign: dict) -> MDSettings:
     )
 
 
-def potential_lines(campaign: dict, values: dict[str, float]) -> list[str]:
-    """LAMMPS commands of the complete potential with the tunable parameters at ``values``."""
+def potential_lines(campaign: dict, values: dict[str, float], base: str | None = None) -> list[str]:
+    """LAMMPS commands of the complete set ``base`` (default: the start set) with the tunable parameters at ``values``."""
     sets = potential.read_parameter_sets(campaign["potential"]["table"])
-    pairs = potential.apply_values(potential.complete_set(sets, campaign["potential"]["start"]), cfg.tunables(campaign), values)
+    pairs = potential.apply_values(potential.complete_set(sets, base or campaign["potential"]["start"]), cfg.tunables(campaign), values)
     return potential.lammps_lines(species(campaign), pairs, campaign["potential"]["cutoff_A"], campaign["potential"]["kspace_accuracy"])
 
 
 def run_spec(campaign: dict, candidate: dict, glass_id: str, replica: int, structure_file: str | Path, workdir: str | Path, ranks: int = 1) -> md.RunSpec:
-    """Everything one MD run of ``candidate`` (a row of candidates.csv) on one glass and replica needs."""
+    """Everything one MD run of ``candidate`` (a row of candidates.csv) on one glass and replica needs.
+
+    A row with a ``set`` (validation/candidates.csv) renders that complete set of the potential table with its
+    tunable values; an iteration's rows render the start set with theirs.
+    """
     values = {t["name"]: float(candidate[t["name"]]) for t in campaign["tunable"]}
+    base = candidate.get("set")
     sp = species(campaign)
     g = glass(campaign, glass_id)
     realised = chemistry.realise(g["composition"], campaign["system"]["atoms"])
@@ -143,7 +148,7 @@ def run_spec(campaign: dict, candidate: dict, glass_id: str, replica: int, struc
         run_id=f"{candidate['candidate']}/{glass_id}/r{replica}",
         workdir=Path(workdir),
         structure=Path(structure_file),
-        potential_lines=potential_lines(campaign, values),
+        potential_lines=potential_lines(campaign, values, base if isinstance(base, str) else None),
         protocol=stages(campaign, "protocol"),
         fallback=stages(campaign, "fallback"),
         settings=md_settings(campaign),
@@ -228,11 +233,19 @@ def format_comparison(table: pd.DataFrame) -> str:
 
 def initial_candidates(campaign: dict) -> pd.DataFrame:
     """Iteration 0: the initial design (start set, one-at-a-time steps, Sobol points) and ``potential.initial_sets``."""
-    from glassfit import learn  # the learn package (light: torch and BoTorch load on first use); MD jobs do not need it
+    from glassfit.learn.design import initial_design  # MD jobs do not need the learn package
 
-    design = learn.initial_design(campaign, job_seed(campaign, 0, "design")).rename(columns={"candidate_kind": "kind"})
+    design = initial_design(campaign, job_seed(campaign, 0, "design")).rename(columns={"candidate_kind": "kind"})
     named = named_candidates(campaign).iloc[1:]  # the start set is already the design's first row
     return number_candidates(pd.concat([design, named], ignore_index=True), 0)
+
+
+def initial_kinds(campaign: dict) -> pd.DataFrame:
+    """Iteration 0's candidate ids and kinds (initial_candidates without the values): all the DAG needs at parse time."""
+    from glassfit.learn.design import design_kinds
+
+    kinds = [*design_kinds(campaign), *(f"set:{n}" for n in campaign["potential"].get("initial_sets", []))]
+    return number_candidates(pd.DataFrame({"kind": kinds}), 0)
 
 
 def job_seed(campaign: dict, iteration: int, purpose: str) -> int:

@@ -13,8 +13,10 @@ import jsonschema
 import pandas as pd
 import yaml
 
-from glassfit import chemistry, lammps
-from glassfit.potential import Tunable, complete_set, read_parameter_sets, read_species, tunable_name
+from glassfit import chemistry, lammps, tables
+from glassfit.tables import TableError
+from glassfit.files import read_yaml, read_yaml_once
+from glassfit.potential import TERMS, Tunable, complete_set, read_parameter_sets, read_species, tunable_name
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
@@ -30,10 +32,10 @@ class ConfigError(ValueError):
 
 def schema() -> dict:
     """The config schema, with the learn and analysis sections merged in when they exist."""
-    main = yaml.safe_load(SCHEMA.read_text())
+    main = read_yaml_once(SCHEMA)
     for name, path in (("learn", LEARN_SCHEMA), ("analysis", ANALYSIS_SCHEMA)):
         if path.exists():
-            section = yaml.safe_load(path.read_text())
+            section = read_yaml_once(path)
             section.pop("$schema", None)
             section.setdefault("default", {})
             main["properties"][name] = section
@@ -75,35 +77,33 @@ def validate(config: dict, source: str = "config") -> dict:
 
 
 def read_glasses(path: str | Path) -> pd.DataFrame:
-    """The glass table: id, oxide mol % columns, targets and role; checked row by row."""
-    path = Path(path)
-    if not path.exists():
-        raise ConfigError(f"{path}: glass table not found (relative paths are relative to the working directory, {Path.cwd()})")
-    table = pd.read_csv(path, comment="#", dtype={"id": str})
-    for col in ("id", "role"):
-        if col not in table:
-            raise ConfigError(f"{path}: missing column {col!r}")
+    """The glass table: id, oxide mol % columns, targets and role, indexed by id; checked cell by cell (TableError: file, line, column)."""
+    table = tables.read(path, "glass table", ("id", "role"), optional=TARGET_COLUMNS)
     oxides = [c for c in table.columns if c not in ("id", "role", *TARGET_COLUMNS)]
     for ox in oxides:
         try:
             chemistry.parse_formula(ox)
         except ValueError:
-            raise ConfigError(f"{path}: column {ox!r} is neither an oxide formula nor one of id, role, {', '.join(TARGET_COLUMNS)}") from None
-    for row in table.itertuples(index=False):
-        row = row._asdict()
+            raise TableError(f"{path}: line {table.attrs['header_line']}, column {ox}: neither an oxide formula nor one of id, role, {', '.join(TARGET_COLUMNS)}") from None
+    for ox in oxides:
+        table[ox] = [tables.number_cell(path, line, ox, text, empty_ok=True) for line, text in zip(table.attrs["lines"], table[ox])]
+    for i, row in enumerate(table.to_dict("records")):
         gid = row["id"]
         amounts = {ox: row[ox] for ox in oxides}
         if all(pd.isna(v) or v == 0 for v in amounts.values()):
             if any(not pd.isna(row.get(t)) for t in TARGET_COLUMNS if t in row):
-                raise ConfigError(f"{path}: glass {gid!r} has a target but no composition (the glass is not defined)")
-            raise ConfigError(f"{path}: glass {gid!r} has no composition")
+                raise TableError(f"{tables.where(table, i)}: glass {gid!r} has a target but no composition (the glass is not defined)")
+            raise TableError(f"{tables.where(table, i)}: glass {gid!r} has no composition")
+        negative = [ox for ox, v in amounts.items() if v < 0]
+        if negative:
+            raise TableError(f"{tables.where(table, i, negative[0])}: glass {gid!r}: a negative amount")
         total = sum(0.0 if pd.isna(v) else float(v) for v in amounts.values())
         if abs(total - 100.0) > 0.01:
-            raise ConfigError(f"{path}: glass {gid!r}: oxides sum to {total:g} mol %, not 100")
+            raise TableError(f"{tables.where(table, i)}, columns {', '.join(oxides)}: glass {gid!r}: oxides sum to {total:g} mol %, not 100")
         if row["role"] not in ROLES:
-            raise ConfigError(f"{path}: glass {gid!r}: role {row['role']!r} is not one of {', '.join(ROLES)}")
-    if table["id"].duplicated().any():
-        raise ConfigError(f"{path}: glass id {table['id'][table['id'].duplicated()].iloc[0]!r} appears twice")
+            raise TableError(f"{tables.where(table, i, 'role')}: glass {gid!r}: role {row['role']!r} is not one of {', '.join(ROLES)}")
+    if (i := tables.duplicate(table, ["id"])) is not None:
+        raise TableError(f"{tables.where(table, i, 'id')}: glass id {table['id'][i]!r} appears twice")
     return table.set_index("id")
 
 
@@ -136,11 +136,6 @@ def _tunables(config: dict, source: str) -> list[Tunable]:
         start = complete_set(sets, pot["start"])
     except KeyError as e:
         raise ConfigError(f"{source}: potential.start: {e.args[0]}") from None
-    for i, name in enumerate(pot.get("initial_sets", [])):
-        try:
-            complete_set(sets, name)
-        except KeyError as e:
-            raise ConfigError(f"{source}: potential.initial_sets[{i}]: {e.args[0]}") from None
     out = []
     for i, t in enumerate(pot["tunable"]):
         if t["pair"] not in start:
@@ -157,6 +152,45 @@ def _tunables(config: dict, source: str) -> list[Tunable]:
     if len(set(names)) != len(names):
         raise ConfigError(f"{source}: potential.tunable: a parameter is listed twice")
     return out
+
+
+def _named_set(sets: dict, name: str, start: str, key: str, source: str) -> dict:
+    """The complete named set, after checking that it defines every pair the start set does (no silent Coulomb-only pair)."""
+    try:
+        pairs = complete_set(sets, name)
+    except KeyError as e:
+        raise ConfigError(f"{source}: {key}: {e.args[0]}") from None
+    missing = sorted(set(complete_set(sets, start)) - set(pairs))
+    if missing:
+        raise ConfigError(f"{source}: {key}: set {name!r} lacks pair(s) {', '.join(missing)} that the campaign needs (defined by the start set {start!r}); add them to the table or leave the set out")
+    return pairs
+
+
+def _named_sets(config: dict, tunables: list[Tunable], source: str) -> list[str]:
+    """Check potential.initial_sets (never a hybrid) and resolve analysis.validation_sets (default: best, start, every named set)."""
+    pot = config["potential"]
+    sets = read_parameter_sets(pot["table"])
+    start = complete_set(sets, pot["start"])
+    tuned = {(t.pair, TERMS[t.term][0]) for t in tunables}
+    for i, name in enumerate(pot.get("initial_sets", [])):
+        pairs = _named_set(sets, name, pot["start"], f"potential.initial_sets[{i}]", source)
+        fixed = [f"{pair} {column}" for pair in sorted(set(pairs) | set(start)) for column, _ in TERMS.values()
+                 if (pair, column) not in tuned and getattr(pairs.get(pair), column, None) != getattr(start.get(pair), column, None)]
+        if fixed:
+            raise ConfigError(
+                f"{source}: potential.initial_sets[{i}]: set {name!r} differs from the start set {pot['start']!r} in {', '.join(fixed)}, "
+                "which the campaign does not tune: it can only evaluate sets inside its parameter space (tune those too, or compare the "
+                "set in the final validation: analysis.validation_sets)"
+            )
+    wanted = config["analysis"].get("validation_sets")
+    if wanted is None:
+        wanted = ["best"] * bool(config["fit"]) + ["start"] + [s for s in sets if s not in ("fixed", pot["start"])]
+    for i, label in enumerate(wanted):
+        if label == "best" and not config["fit"]:
+            raise ConfigError(f"{source}: analysis.validation_sets[{i}]: 'best' needs a campaign that fits (fit: true); name the sets to validate")
+        if label not in ("best", "start"):
+            _named_set(sets, label, pot["start"], f"analysis.validation_sets[{i}]", source)
+    return list(wanted)
 
 
 def _check_md(config: dict, glasses: list[dict], source: str) -> None:
@@ -200,10 +234,20 @@ def _check_md(config: dict, glasses: list[dict], source: str) -> None:
 
 def resolve(config: dict, source: str = "config") -> dict:
     """Validate ``config`` and return the campaign: the config plus resolved ``glasses`` and ``tunable`` lists."""
+    try:
+        return _resolve(config, source)
+    except TableError as error:  # a table the config names is missing or malformed: the error names file, line, column
+        raise ConfigError(f"{error} (named in {source})") from None
+
+
+def _resolve(config: dict, source: str) -> dict:
     config = validate(copy.deepcopy(config), source)
     glasses = _glasses(config, source)
     tunables = _tunables(config, source)
-    if len(tunables) < 2 and config.get("learn", {}).get("iterations", 1) > 1:
+    if config["fit"] and not tunables:
+        raise ConfigError(f"{source}: potential.tunable: a campaign that fits needs at least one tunable parameter (or set fit: false to only validate)")
+    validation_sets = _named_sets(config, tunables, source)
+    if config["fit"] and len(tunables) < 2 and config.get("learn", {}).get("iterations", 1) > 1:
         raise ConfigError(f"{source}: potential.tunable: proposing candidates needs at least 2 parameters (CMA-ES searches 2 or more dimensions); with one, set learn.iterations: 1")
     learn = config.get("learn", {})
     if learn.get("mode") == "pareto" and learn.get("proposer", {}).get("kind") == "mlp":
@@ -213,6 +257,7 @@ def resolve(config: dict, source: str = "config") -> dict:
     campaign["glasses_table"] = config["glasses"]["table"]
     campaign["glasses"] = glasses
     campaign["tunable"] = [t.__dict__.copy() for t in tunables]
+    campaign["analysis"]["validation_sets"] = validation_sets
     campaign["results"] = str(Path(config["results_dir"]) / config["campaign"])
     return campaign
 
@@ -223,9 +268,11 @@ def load(path: str | Path, overrides: dict | None = None) -> dict:
     if not path.exists():
         raise ConfigError(f"{path}: config file not found")
     try:
-        config = yaml.safe_load(path.read_text()) or {}
+        config = read_yaml(path) or {}
     except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
+        mark = getattr(e, "problem_mark", None)
+        at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        raise ConfigError(f"{path}: {at}not valid YAML ({getattr(e, 'problem', None) or str(e).splitlines()[0]})") from None
     config.update(overrides or {})
     return resolve(config, str(path))
 

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pandas as pd
 
-from glassfit import campaign as gc
+from glassfit import campaign as gc, validation as gv
 from glassfit.analysis import workflow as aw
 from glassfit.config import ConfigError, resolve
 
@@ -21,14 +21,15 @@ except ConfigError as error:
 
 RESULTS = CAMPAIGN["results"]
 REPLICAS = list(range(CAMPAIGN["system"]["replicas"]))
-# Iteration 0 is known before anything runs, so a dry run shows all of its MD jobs.
-DESIGN = gc.initial_candidates(CAMPAIGN)
+# Iteration 0's candidates are known before anything runs, so a dry run shows all of its MD jobs (their
+# parameter values are computed by rule design).
+DESIGN = gc.initial_kinds(CAMPAIGN) if CAMPAIGN["fit"] else None
 
 
 wildcard_constraints:
     iteration=r"\d\d",
     candidate=r"i\d\dc\d\d",
-    glass="|".join(map(re.escape, aw.simulated_glasses(CAMPAIGN))),  # fitted and validation glasses
+    glass="|".join(map(re.escape, gv.simulated_glasses(CAMPAIGN))),  # fitted and validation glasses
     replica=r"\d+",
 
 
@@ -76,7 +77,8 @@ def final_dataset(wildcards):
 
 # learn.mode pareto: the density/B4 trade-off of the evaluated sets, as a table and a figure.
 PARETO_OUTPUTS = (
-    {"pareto": f"{RESULTS}/final/pareto.csv", "pareto_plot": f"{RESULTS}/final/pareto.png"}
+    {"pareto": report(f"{RESULTS}/final/pareto.csv", caption="../report/pareto.rst", category="properties", labels={"what": "Pareto front (table)"}),
+     "pareto_plot": report(f"{RESULTS}/final/pareto.png", caption="../report/pareto.rst", category="properties", labels={"what": "Pareto front"})}
     if CAMPAIGN["learn"]["mode"] == "pareto" else {}
 )
 
@@ -88,17 +90,20 @@ def final_ranking(wildcards):
 
 
 def final_targets():
-    return [f"{RESULTS}/final/summary.md", *aw.final_targets(CAMPAIGN, RESULTS)]
+    """The campaign's products: the fit's final/ (unless validation-only), the validation's, the iterations' analyses."""
+    fit = [f"{RESULTS}/final/summary.md"] if CAMPAIGN["fit"] else []
+    iterations = [f"{RESULTS}/final/structure/iterations.csv"] if CAMPAIGN["fit"] and CAMPAIGN["analysis"]["iteration_analyses"] else []
+    return [*fit, *gv.final_targets(CAMPAIGN, RESULTS), *iterations]
 
 
-# Structural analysis and the final validation (workflow/rules/analyse.smk).
+# The final validation (workflow/rules/validate.smk): the validated sets on every validation glass.
 try:
-    VALIDATION = aw.validation_campaign(CAMPAIGN, CONFIG_SOURCE)
+    VALIDATION = gv.validation_campaign(CAMPAIGN, CONFIG_SOURCE)
 except ConfigError as error:
     sys.exit(f"glassfit: {error}")
 VALIDATION_GLASSES = [g["id"] for g in VALIDATION["glasses"]] if VALIDATION else []
-VALIDATION_LABELS = "|".join(aw.LABELS)
-VALIDATION_FIGURES = aw.figure_names(CAMPAIGN["analysis"]["validation_analyses"])
+VALIDATION_SETS = gv.labels(CAMPAIGN) if VALIDATION else []
+VALIDATION_LABELS = "|".join(map(re.escape, VALIDATION_SETS)) or "(?!)"
 ANALYSED_STAGES = r"iter-\d\d|validation"
 ANALYSED_CANDIDATES = rf"i\d\dc\d\d|{VALIDATION_LABELS}"
 
@@ -117,9 +122,14 @@ def replica_analyses(wildcards):
     return [f"{RESULTS}/{wildcards.stage}/runs/{wildcards.candidate}/{wildcards.glass}/r{r}/analysis" for r in REPLICAS]
 
 
-def validation_structures(wildcards):
-    """Replica averages of one validated set on every validation glass."""
-    return [structure_dir("validation", wildcards.label, g) for g in VALIDATION_GLASSES]
+def validation_runs(wildcards):
+    """properties.json of every validation run: every set x validation glass x replica."""
+    return [f"{RESULTS}/validation/runs/{s}/{g}/r{r}/properties.json" for s in VALIDATION_SETS for g in VALIDATION_GLASSES for r in REPLICAS]
+
+
+def validation_best(wildcards):
+    """final/best.csv when the validation includes the campaign's reported set."""
+    return [f"{RESULTS}/final/best.csv"] if "best" in VALIDATION_SETS else []
 
 
 def iteration_structures(wildcards):

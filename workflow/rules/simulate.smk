@@ -8,7 +8,6 @@ rule design:
     log:
         f"{RESULTS}/logs/design.log",
     params:
-        table=DESIGN,
         campaign=CAMPAIGN,
     localrule: True
     script:

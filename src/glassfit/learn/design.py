@@ -5,17 +5,12 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy.stats import qmc
 
 from .settings import bounds, denormalise, param_names, settings
 
 
-def initial_design(config: dict, seed: int) -> pd.DataFrame:
-    """Return the iteration-0 parameter sets (columns candidate_kind + one per tunable); ids are the caller's.
-
-    The start set, then (learn.design) the one-at-a-time steps if asked for, then scrambled-Sobol points
-    (default 3 x the number of tunables) seeded by `seed`.
-    """
+def _steps(config: dict) -> tuple[np.ndarray, list[tuple[str, np.ndarray]]]:
+    """The start set and the one-at-a-time steps from it (kind, point), if learn.design asks for them."""
     names = param_names(config)
     low, high = bounds(config)
     start = np.array([float(p["start"]) for p in config["tunable"]])
@@ -24,23 +19,44 @@ def initial_design(config: dict, seed: int) -> pd.DataFrame:
         raise ValueError(f"config 'tunable': start outside [low, high] for {bad}")
     design = settings(config)["design"]
     pert = float(design["perturbation"])
-
-    kinds: list[str] = ["start"]
-    points: list[np.ndarray] = [start]
+    steps: list[tuple[str, np.ndarray]] = []
     for j, name in enumerate(names if design["one_at_a_time"] else []):
         # parameters starting at 0 cannot be moved by a relative step: move them by a fraction of their range
         step = abs(start[j]) * pert if start[j] != 0 else (high[j] - low[j]) * pert
         for sign, label in ((+1, "+"), (-1, "-")):
             point = start.copy()
             point[j] = float(np.clip(start[j] + sign * step, low[j], high[j]))
-            if any(np.array_equal(point, other) for other in points):
+            if any(np.array_equal(point, other) for other in [start, *(p for _, p in steps)]):
                 continue  # clipped back onto the start or onto an earlier point
-            kinds.append(f"oat{label}{name}")
-            points.append(point)
+            steps.append((f"oat{label}{name}", point))
+    return start, steps
 
-    n_sobol = 3 * len(names) if design["sobol_points"] is None else int(design["sobol_points"])
+
+def _sobol_points(config: dict) -> int:
+    n = settings(config)["design"]["sobol_points"]
+    return 3 * len(param_names(config)) if n is None else int(n)
+
+
+def design_kinds(config: dict) -> list[str]:
+    """The kinds of initial_design's rows, in order, without computing the Sobol points (no scipy.stats import)."""
+    return ["start", *(kind for kind, _ in _steps(config)[1]), *["sobol"] * _sobol_points(config)]
+
+
+def initial_design(config: dict, seed: int) -> pd.DataFrame:
+    """Return the iteration-0 parameter sets (columns candidate_kind + one per tunable); ids are the caller's.
+
+    The start set, then (learn.design) the one-at-a-time steps if asked for, then scrambled-Sobol points
+    (default 3 x the number of tunables) seeded by `seed`.
+    """
+    start, steps = _steps(config)
+    kinds = ["start", *(kind for kind, _ in steps)]
+    points = [start, *(point for _, point in steps)]
+    n_sobol = _sobol_points(config)
     if n_sobol > 0:
-        sampler = qmc.Sobol(d=len(names), scramble=True, seed=seed)
+        from scipy.stats import qmc  # scipy.stats takes ~1 s to import: only the design job pays it
+
+        low, high = bounds(config)
+        sampler = qmc.Sobol(d=len(start), scramble=True, seed=seed)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # balance warning for non-powers of 2
             unit = sampler.random(n_sobol)
@@ -48,6 +64,6 @@ def initial_design(config: dict, seed: int) -> pd.DataFrame:
             kinds.append("sobol")
             points.append(np.clip(point, low, high))
 
-    table = pd.DataFrame(np.array(points), columns=names)
+    table = pd.DataFrame(np.array(points), columns=param_names(config))
     table.insert(0, "candidate_kind", kinds)
     return table

@@ -2,22 +2,20 @@
 from __future__ import annotations
 
 import copy
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
+
+from glassfit.files import read_yaml_once
 
 SCHEMA_PATH = Path(__file__).resolve().parents[3] / "workflow" / "schemas" / "learn.schema.yaml"
 FIT_ROLES = ("fit", "fit-density-only")
 
 
-@lru_cache(maxsize=1)
 def _schema() -> dict:
-    """Load the learn schema once; it is the single source of truth for the defaults."""
-    with open(SCHEMA_PATH) as fh:
-        return yaml.safe_load(fh)
+    """The learn schema: the single source of truth for the defaults."""
+    return read_yaml_once(SCHEMA_PATH)
 
 
 def _walk_defaults(node: dict) -> Any:
