@@ -17,6 +17,11 @@ include: "workflow/rules/simulate.smk"
 include: "workflow/rules/learn.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/analyse.smk"
+include: "workflow/rules/validate.smk"
+
+
+# The HTML report (`make report`, or snakemake --report results/<campaign>/report.zip): every figure and table of final/.
+report: "workflow/report/workflow.rst"
 
 
 rule all:

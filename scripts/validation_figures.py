@@ -1,7 +1,6 @@
-"""Draw the final structure figures of one validated parameter set, one line or point per glass."""
-from glassfit import logs
-from glassfit.analysis import workflow
+"""Draw the structure figures of one validation glass, every validated set on one plot."""
+from glassfit import logs, validation
 
 log = logs.setup(snakemake.log[0])
-workflow.write_figures(list(snakemake.input), snakemake.params.campaign, dict(snakemake.output.items()))
-log.info("set %s: %s", snakemake.wildcards.label, ", ".join(snakemake.output))
+validation.write_glass_figures(list(snakemake.input), snakemake.wildcards.glass, snakemake.params.campaign, dict(snakemake.output.items()))
+log.info("glass %s: %s", snakemake.wildcards.glass, ", ".join(snakemake.output))

@@ -48,7 +48,7 @@ def test_wrong_type():
 
 def test_oxides_not_summing_to_100(tmp_path):
     msg = error_of(tiny(), tmp_path, "id,SiO2,B2O3,Na2O,CaO,density_g_cm3,B4,role\nX,50,24,15,10,2.5,0.6,fit\n")
-    assert msg.endswith("glasses.csv: glass 'X': oxides sum to 99 mol %, not 100")
+    assert msg.endswith("glasses.csv: line 2, columns SiO2, B2O3, Na2O, CaO: glass 'X': oxides sum to 99 mol %, not 100 (named in cfg.yaml)")
 
 
 def test_target_for_undefined_glass(tmp_path):
@@ -97,8 +97,8 @@ def test_load_reports_missing_file_and_bad_yaml(tmp_path):
     with pytest.raises(ConfigError, match="nothere.yaml: config file not found"):
         config.load(tmp_path / "nothere.yaml")
     bad = tmp_path / "bad.yaml"
-    bad.write_text("campaign: [unclosed\n")
-    with pytest.raises(ConfigError, match="bad.yaml: not valid YAML"):
+    bad.write_text("campaign: tiny\nseed: [1\nglasses: {}\n")
+    with pytest.raises(ConfigError, match=r"bad.yaml: line 3, column 8: not valid YAML \(did not find expected ',' or '\]'\)"):
         config.load(bad)
 
 
@@ -121,3 +121,43 @@ def test_shipped_published_config_uses_botorch_and_sobol():
     campaign = config.load(ROOT / "config/config.yaml")
     assert campaign["learn"]["proposer"]["kind"] == "botorch"
     assert campaign["learn"]["design"]["sobol_points"] in (None, 15)
+
+
+GLASSES = "# a comment line\nid,SiO2,B2O3,Na2O,CaO,density_g_cm3,B4,role\n12B,63,12,15,10,2.545141,0.789770,fit\n"
+SPECIES = (ROOT / "config/species.csv").read_text()
+POTENTIAL = (ROOT / "config/potential.csv").read_text()
+
+
+@pytest.mark.parametrize(
+    "table, text, message",
+    [
+        ("glasses", None, "{path}: glass table not found"),
+        ("species", None, "{path}: species table not found"),
+        ("potential", None, "{path}: potential table not found"),
+        ("glasses", GLASSES.replace("role", "rôle"), "{path}: line 2: header lacks column 'role' (a glass table needs: id, role)"),
+        ("glasses", GLASSES.replace("CaO,dens", "CaO2x,dens"), "{path}: line 2, column CaO2x: neither an oxide formula nor one of id, role, density_g_cm3, B4"),
+        ("glasses", GLASSES.replace("2.545141", "2,5"), "{path}: line 3: 9 cells, but the header (line 2) has 8 columns"),
+        ("glasses", GLASSES.replace("2.545141", "dense"), "{path}: line 3, column density_g_cm3: 'dense' is not a number"),
+        ("glasses", GLASSES.replace(",63,", ",6x3,"), "{path}: line 3, column SiO2: '6x3' is not a number"),
+        ("glasses", GLASSES.replace(",63,", ",62,"), "{path}: line 3, columns SiO2, B2O3, Na2O, CaO: glass '12B': oxides sum to 99 mol %, not 100"),
+        ("glasses", GLASSES.replace("CaO,", "XxO,"), "{glasses}: glass '12B', column XxO: element Xx is not defined in {species}"),
+        ("glasses", GLASSES + "12B,63,12,15,10,,,fit\n", "{path}: line 4, column id: glass id '12B' appears twice"),
+        ("species", SPECIES.replace("1.89", "one"), "{path}: line 5, column charge_e: 'one' is not a number"),
+        ("species", SPECIES.replace("element", "elem"), "{path}: line 3: header lacks column 'element' (a species table needs: element, charge_e, mass_g_mol)"),
+        ("species", SPECIES.replace("\nB,", "\nb,"), "{path}: line 6, column element: 'b' is not an element symbol (e.g. Si, O)"),
+        ("species", SPECIES + "O,-0.945,15.9994\n", "{path}: line 9, column element: element 'O' is defined twice"),
+        ("potential", POTENTIAL.replace("0.1240", "0.12.4"), "{path}: line 14, column rho_A: '0.12.4' is not a number"),
+        ("potential", POTENTIAL.replace("C_eVA6", "C"), "{path}: line 8: header lacks column 'C_eVA6' (a potential table needs: set, pair, A_eV, rho_A, C_eVA6)"),
+        ("potential", POTENTIAL + "wang2018,B-O,1,1,1\n", "{path}: line 23, column pair: pair B-O of set 'wang2018' is defined twice"),
+        ("potential", POTENTIAL.replace("wang2018,B-B", "wang2018,BB"), "{path}: line 15, column pair: 'BB' is not two element symbols joined by '-', e.g. B-O"),
+        ("potential", POTENTIAL.replace("wang2018,B-B", "other,B-B"), "cfg.yaml: analysis.validation_sets[2]: set 'other' lacks pair(s) B-O that the campaign needs (defined by the start set 'wang2018')"),
+    ],
+)
+def test_malformed_tables_give_one_line_naming_file_line_and_column(tmp_path, table, text, message):
+    paths = {"glasses": str(ROOT / "config/glasses.csv"), "species": str(ROOT / "config/species.csv"), "potential": str(ROOT / "config/potential.csv")}
+    paths[table] = str(tmp_path / f"{table}.csv")
+    if text is not None:
+        (tmp_path / f"{table}.csv").write_text(text)
+    cfg = tiny(**{"glasses.table": paths["glasses"], "glasses.use": None, "potential.species": paths["species"], "potential.table": paths["potential"]})
+    expected = message.format(path=paths[table], **paths)
+    assert expected in error_of(cfg)

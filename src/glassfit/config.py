@@ -214,9 +214,10 @@ def _check_md(config: dict, glasses: list[dict], source: str) -> None:
     cutoff = config["potential"]["cutoff_A"]
     for g in glasses:
         realised = chemistry.realise(g["composition"], config["system"]["atoms"])
-        missing = set(realised.atoms) - set(species)
-        if missing:
-            raise ConfigError(f"{source}: glass {g['id']!r} contains {', '.join(sorted(missing))}, which {config['potential']['species']} does not define")
+        for ox in g["composition"]:
+            unknown = sorted(set(chemistry.parse_formula(ox)) - set(species))
+            if unknown:
+                raise ConfigError(f"{config['glasses']['table']}: glass {g['id']!r}, column {ox}: element {unknown[0]} is not defined in {config['potential']['species']} (named in {source})")
         if abs(realised.charge_e(charges)) > 1e-6:
             raise ConfigError(f"{source}: glass {g['id']!r} is not charge-neutral with the charges of {config['potential']['species']}")
         density = g["density_g_cm3"] or config["system"]["start_density_g_cm3"]

@@ -7,10 +7,14 @@ interact by Coulomb only.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
+from glassfit import tables
+
+#: an element symbol as the tables write it
+ELEMENT = re.compile(r"[A-Z][a-z]?")
 
 #: parameter term -> (column of the potential table, unit suffix of the tunable's name)
 TERMS = {"A": ("A_eV", "eV"), "rho": ("rho_A", "A"), "C": ("C_eVA6", "eVA6")}
@@ -42,30 +46,37 @@ class Tunable:
     high: float
 
 
-def pair_key(pair: str) -> str:
-    """``pair`` itself, after checking it is written as two elements joined by '-' (as in the tables)."""
-    a, sep, b = pair.partition("-")
-    if not sep or not a or not b:
-        raise ValueError(f"pair {pair!r} must be written as two elements joined by '-', e.g. B-O")
-    return pair
-
-
 def tunable_name(pair: str, term: str) -> str:
     """Column name of a tunable parameter, unit included, e.g. ``BO_rho_A``."""
     return f"{pair.replace('-', '')}_{term}_{TERMS[term][1]}"
 
 
 def read_species(path: str | Path) -> list[Species]:
-    table = pd.read_csv(path, comment="#")
+    """The species table (element, charge_e, mass_g_mol), checked cell by cell (tables.TableError naming file, line, column)."""
+    table = tables.read(path, "species table", ("element", "charge_e", "mass_g_mol"), numeric=("charge_e", "mass_g_mol"))
+    for i, r in enumerate(table.itertuples()):
+        if not ELEMENT.fullmatch(r.element):
+            raise tables.TableError(f"{tables.where(table, i, 'element')}: {r.element!r} is not an element symbol (e.g. Si, O)")
+        if r.mass_g_mol <= 0:
+            raise tables.TableError(f"{tables.where(table, i, 'mass_g_mol')}: the mass of {r.element} must be positive")
+    if (i := tables.duplicate(table, ["element"])) is not None:
+        raise tables.TableError(f"{tables.where(table, i, 'element')}: element {table['element'][i]!r} is defined twice")
     return [Species(r.element, float(r.charge_e), float(r.mass_g_mol)) for r in table.itertuples()]
 
 
 def read_parameter_sets(path: str | Path) -> dict[str, dict[str, Buckingham]]:
-    """All parameter sets of a potential table: ``{set name: {pair: Buckingham}}`` (``fixed`` included)."""
-    table = pd.read_csv(path, comment="#")
+    """All parameter sets of a potential table: ``{set name: {pair: Buckingham}}`` (``fixed`` included), checked cell by cell."""
+    table = tables.read(path, "potential table", ("set", "pair", "A_eV", "rho_A", "C_eVA6"), numeric=("A_eV", "rho_A", "C_eVA6"))
+    if (i := tables.duplicate(table, ["set", "pair"])) is not None:
+        raise tables.TableError(f"{tables.where(table, i, 'pair')}: pair {table['pair'][i]} of set {table['set'][i]!r} is defined twice")
     sets: dict[str, dict[str, Buckingham]] = {}
-    for r in table.itertuples():
-        sets.setdefault(r.set, {})[pair_key(r.pair)] = Buckingham(float(r.A_eV), float(r.rho_A), float(r.C_eVA6))
+    for i, r in enumerate(table.itertuples()):
+        a, sep, b = r.pair.partition("-")
+        if not (sep and ELEMENT.fullmatch(a) and ELEMENT.fullmatch(b)):
+            raise tables.TableError(f"{tables.where(table, i, 'pair')}: {r.pair!r} is not two element symbols joined by '-', e.g. B-O")
+        if r.rho_A <= 0:
+            raise tables.TableError(f"{tables.where(table, i, 'rho_A')}: rho must be positive (got {r.rho_A:g})")
+        sets.setdefault(r.set, {})[r.pair] = Buckingham(float(r.A_eV), float(r.rho_A), float(r.C_eVA6))
     return sets
 
 

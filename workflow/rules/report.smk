@@ -6,11 +6,11 @@ rule final:
         dataset=final_dataset,
         ranking=final_ranking,
     output:
-        best=f"{RESULTS}/final/best.csv",
-        potential=f"{RESULTS}/final/potential.lammps",
-        convergence=f"{RESULTS}/final/convergence.png",
-        properties=f"{RESULTS}/final/properties_vs_B2O3.png",
-        summary=f"{RESULTS}/final/summary.md",
+        best=report(f"{RESULTS}/final/best.csv", caption="../report/best.rst", category="convergence", labels={"what": "ranking of every evaluated set"}),
+        potential=report(f"{RESULTS}/final/potential.lammps", caption="../report/potential.rst", category="properties", labels={"what": "LAMMPS potential file"}),
+        convergence=report(f"{RESULTS}/final/convergence.png", caption="../report/convergence.rst", category="convergence", labels={"what": "objective vs MD runs"}),
+        properties=report(f"{RESULTS}/final/properties_vs_B2O3.png", caption="../report/properties_fit.rst", category="properties", labels={"what": "density and B4 vs B2O3"}),
+        summary=report(f"{RESULTS}/final/summary.md", caption="../report/summary.rst", category="convergence", labels={"what": "campaign summary"}),
         **PARETO_OUTPUTS,
     log:
         f"{RESULTS}/logs/final.log",

@@ -1,0 +1,327 @@
+"""The final validation, a stage of its own (workflow/rules/validate.smk): named parameter sets side by side on every glass.
+
+Each set of ``analysis.validation_sets`` (``best``: the campaign's reported set; ``start``; any named set of the
+potential table, rendered as that complete set) runs every replica on every validation glass, on structures and
+seeds of its own, and is compared with experiment as the papers do. Layout under ``<results_dir>/<campaign>/``::
+
+    validation/candidates.csv                        one row per validated set: label, source, set, tunable values
+    validation/runs/<label>/<glass>/r<k>/            one MD run (analysed into .../analysis/)
+    validation/runs.csv                              every validation run's properties
+    validation/structure/<label>/<glass>/            replica averages of the analyses
+    final/validation/properties.csv, properties.md   set x glass: density and B4 mean ± std vs experiment, RMSE, objective
+    final/validation/{density,B4}_vs_B2O3.png        experiment and every set against B2O3
+    final/structure/validation.csv                   structural scalars per set x glass, with experiment
+    final/structure/<glass>/<figure>.png             every set on one plot per glass (curves: g(r), angles, rings, S(Q))
+    final/structure/<figure>.png                     every set on one plot (scalars against B2O3)
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from glassfit import config as cfg, tables
+from glassfit.config import ConfigError
+
+#: final structure figures drawn per glass (one curve per set), and the analyses each needs
+GLASS_FIGURES: dict[str, tuple[str, ...]] = {
+    "partial_pdfs": ("pdf",),
+    "bond_angles": ("angles",),
+    "ring_sizes": ("rings",),
+    "sq_neutron": ("scattering",),
+    "sq_xray": ("scattering",),
+}
+#: final structure figures of a scalar against B2O3 (one line per set): summary key, axis label, analyses needed
+B2O3_FIGURES: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "mean_XOX_vs_B2O3": ("mean_angle_X-O-X_deg", "mean X–O–X angle (°)", ("angles",)),
+    "mean_ring_size_vs_B2O3": ("mean_ring_size_T", "mean ring size (T atoms)", ("rings",)),
+}
+#: the properties every MD run measures itself, compared with experiment in final/validation/
+PROPERTIES = {"density_g_cm3": "density (g/cm³)", "B4": "B4 (fraction of four-fold B)"}
+
+
+def labels(campaign: dict) -> list[str]:
+    """The validated sets' labels (analysis.validation_sets, resolved by glassfit.config)."""
+    return list(campaign["analysis"]["validation_sets"])
+
+
+def validates(campaign: dict) -> bool:
+    """Whether the campaign ends with a validation (validation_analyses and validation_sets both non-empty)."""
+    return bool(campaign["analysis"]["validation_analyses"]) and bool(labels(campaign))
+
+
+def glass_ids(campaign: dict) -> list[str]:
+    """Glasses of the validation: analysis.validation_glasses, or every row of the glass table."""
+    ids = campaign["analysis"]["validation_glasses"]
+    return list(ids) if ids is not None else list(cfg.read_glasses(campaign["glasses_table"]).index)
+
+
+def simulated_glasses(campaign: dict) -> list[str]:
+    """Every glass the campaign simulates: the fitted ones (if it fits), then the validation ones."""
+    fitted = [g["id"] for g in campaign["glasses"]] if campaign["fit"] else []
+    return list(dict.fromkeys(fitted + (glass_ids(campaign) if validates(campaign) else [])))
+
+
+def check(campaign: dict, source: str) -> None:
+    """Check the validation glasses and measured S(Q) against the glass table and the file system; raise one ConfigError."""
+    table = cfg.read_glasses(campaign["glasses_table"])
+    for i, gid in enumerate(campaign["analysis"]["validation_glasses"] or []):
+        if gid not in table.index:
+            raise ConfigError(f"{source}: analysis.validation_glasses[{i}]: glass {gid!r} is not defined in {campaign['glasses_table']}")
+    simulated = simulated_glasses(campaign)
+    for gid, files in campaign["analysis"]["measured_sq"].items():
+        if gid not in simulated:
+            raise ConfigError(f"{source}: analysis.measured_sq.{gid}: glass {gid!r} is neither fitted nor validated by this campaign ({', '.join(simulated)})")
+        for kind, path in files.items():
+            if not Path(path).is_file():
+                raise ConfigError(f"{source}: analysis.measured_sq.{gid}.{kind}: file {path} not found (paths are relative to the working directory)")
+            check_measured(path, f"{source}: analysis.measured_sq.{gid}.{kind}")
+
+
+def check_measured(path: str | Path, key: str) -> None:
+    """A measured S(Q) file: a header, then rows whose first two cells are numbers (Q in 1/A, S); one ConfigError naming line and column."""
+    try:
+        table = tables.read(path, "measured S(Q) file", ())
+        if table.shape[1] < 2:
+            raise tables.TableError(f"{path}: line {table.attrs['header_line']}: a measured S(Q) file needs two columns (Q in 1/Å, S)")
+        for column in table.columns[:2]:
+            for line, text in zip(table.attrs["lines"], table[column]):
+                tables.number_cell(path, line, column, text)
+    except tables.TableError as error:
+        raise ConfigError(f"{error} (named in {key})") from None
+
+
+def validation_campaign(campaign: dict, source: str) -> dict | None:
+    """The campaign the validation runs: every validation glass, seeds independent of the fit; None without validation."""
+    from glassfit.campaign import job_seed  # imported where needed: glassfit.campaign is heavier than this module
+
+    check(campaign, source)
+    if not validates(campaign):
+        return None
+    config = {k: copy.deepcopy(v) for k, v in campaign.items() if k in cfg.schema()["properties"]}
+    config["glasses"] = {"table": campaign["glasses_table"], "use": glass_ids(campaign)}
+    config["seed"] = job_seed(campaign, 0, "validation")
+    try:
+        return cfg.resolve(config, source)
+    except ConfigError as error:
+        raise ConfigError(f"{error} (in the final validation on analysis.validation_glasses: {', '.join(config['glasses']['use'])})") from None
+
+
+def candidates(campaign: dict, best: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The validated sets as candidate rows: label, source, the table set the run renders, the tunable values.
+
+    ``best`` (final/best.csv, first row = the reported set) is the start set with the fitted values; ``start``
+    and named sets are rendered as those complete sets (glassfit.campaign.potential_lines reads ``set``).
+    """
+    from glassfit import potential
+
+    tunables = cfg.tunables(campaign)
+    sets = potential.read_parameter_sets(campaign["potential"]["table"])
+    start = campaign["potential"]["start"]
+    rows = []
+    for label in labels(campaign):
+        if label == "best":
+            top = best.iloc[0]
+            rows.append({"candidate": label, "source": str(top["candidate"]), "set": start, **{t.name: float(top[t.name]) for t in tunables}})
+        else:
+            name = start if label == "start" else label
+            rows.append({"candidate": label, "source": f"set:{name}", "set": name, **potential.values_of(potential.complete_set(sets, name), tunables)})
+    return pd.DataFrame(rows)
+
+
+def b2o3_mol_percent(campaign: dict) -> dict[str, float]:
+    """B2O3 content of each glass of the campaign (mol %)."""
+    return {g["id"]: g["composition"].get("B2O3", 0.0) for g in campaign["glasses"]}
+
+
+def properties(runs: pd.DataFrame, validation: dict, campaign: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Set x glass density and B4 (mean ± std over replicas) next to experiment, and per set the RMSE over the fitted glasses and the objective.
+
+    ``runs`` is validation/runs.csv; ``validation`` the validation campaign (its glasses); ``campaign`` the fitted one:
+    its fitted glasses (those the validation ran) and its objective settings define the RMSE and the objective.
+    """
+    from glassfit import learn  # the objective; torch loads only for surrogates
+
+    b2o3 = b2o3_mol_percent(validation)
+    rows = []
+    for (label, gid), group in runs.groupby(["candidate", "glass"], sort=False):
+        ok = group[group["status"] == "ok"]
+        g = next(x for x in validation["glasses"] if x["id"] == gid)
+        row = {"set": label, "glass": gid, "role": g["role"], "B2O3_mol_percent": b2o3[gid]}
+        for prop in PROPERTIES:
+            values = pd.to_numeric(ok[f"{prop}_mean"], errors="coerce").dropna().to_numpy()
+            row[f"{prop}_mean"] = float(values.mean()) if values.size else np.nan
+            row[f"{prop}_std"] = float(values.std(ddof=1)) if values.size > 1 else (0.0 if values.size else np.nan)
+            row[f"{prop}_exp"] = np.nan if g[prop] is None else g[prop]
+        row["n_ok"], row["n_failed"] = len(ok), len(group) - len(ok)
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    order = {label: i for i, label in enumerate(labels(campaign))}
+    table = table.sort_values(["set", "B2O3_mol_percent", "glass"], key=lambda c: c.map(order) if c.name == "set" else c, kind="stable").reset_index(drop=True)
+    validated = set(table["glass"])
+    fitted = {**campaign, "glasses": [g for g in campaign["glasses"] if g["role"] != "validation" and g["id"] in validated]}
+    fitted_ids = [g["id"] for g in fitted["glasses"]]
+    objective = learn.objective(table.rename(columns={"set": "candidate"}), fitted) if fitted_ids else pd.Series(dtype=float)
+    summary = []
+    for label, group in table.groupby("set", sort=False):
+        own = group[group["glass"].isin(fitted_ids)]
+        row = {"set": label, "fitted_glasses": " ".join(fitted_ids)}
+        for prop in PROPERTIES:
+            err = (own[f"{prop}_mean"] - own[f"{prop}_exp"]).dropna()
+            row[f"{prop}_rmse"] = float(np.sqrt((err**2).mean())) if len(err) else np.nan
+        row["objective"] = float(objective.get(label, np.nan))
+        summary.append(row)
+    return table, pd.DataFrame(summary)
+
+
+def _pm(mean: float, std: float, digits: int) -> str:
+    return "—" if pd.isna(mean) else f"{mean:.{digits}f} ± {0.0 if pd.isna(std) else std:.{digits}f}"
+
+
+def _num(value: float, digits: int) -> str:
+    return "—" if pd.isna(value) else f"{value:.{digits}f}"
+
+
+def properties_markdown(table: pd.DataFrame, summary: pd.DataFrame, campaign: dict, replicas: int) -> str:
+    """The properties table for people: one row per glass, one column pair per set, then RMSE and objective per set."""
+    sets = list(summary["set"])
+    glasses = list(dict.fromkeys(table["glass"]))
+    by = table.set_index(["set", "glass"])
+    exp = table.drop_duplicates("glass").set_index("glass")
+    lines = [
+        f"# Validation of `{campaign['campaign']}`: density and B4, MD (mean ± std over {replicas} replica(s)) vs experiment",
+        "",
+        "| glass | B2O3 mol % | density exp | " + " | ".join(f"density {s}" for s in sets) + " | B4 exp | " + " | ".join(f"B4 {s}" for s in sets) + " |",
+        "| --- " * (3 + 2 * len(sets) + 1) + "|",
+    ]
+    for gid in glasses:
+        cells = [gid, f"{exp.loc[gid, 'B2O3_mol_percent']:g}", _num(exp.loc[gid, "density_g_cm3_exp"], 3)]
+        cells += [_pm(by.loc[(s, gid), "density_g_cm3_mean"], by.loc[(s, gid), "density_g_cm3_std"], 3) if (s, gid) in by.index else "—" for s in sets]
+        cells += [_num(exp.loc[gid, "B4_exp"], 3)]
+        cells += [_pm(by.loc[(s, gid), "B4_mean"], by.loc[(s, gid), "B4_std"], 3) if (s, gid) in by.index else "—" for s in sets]
+        lines.append("| " + " | ".join(cells) + " |")
+    fitted = summary["fitted_glasses"].iloc[0] if len(summary) else ""
+    lines += [
+        "",
+        f"Per set, over the fitted glasses ({fitted or 'none validated'}): RMSE against experiment and the campaign objective (lower is better).",
+        "",
+        "| set | density RMSE (g/cm³) | B4 RMSE | objective |",
+        "| --- | --- | --- | --- |",
+        *(f"| {r.set} | {_num(r.density_g_cm3_rmse, 4)} | {_num(r.B4_rmse, 3)} | {_num(r.objective, 4)} |" for r in summary.itertuples()),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def plot_properties(table: pd.DataFrame, campaign: dict, outputs: Mapping[str, str | Path]) -> None:
+    """Density and B4 against B2O3 (``outputs``: ``density_g_cm3``, ``B4`` -> path): experiment and every validated set."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    for prop, path in outputs.items():
+        fig, ax = plt.subplots(figsize=(5.5, 4))
+        exp = table.drop_duplicates("glass").dropna(subset=[f"{prop}_exp"]).sort_values("B2O3_mol_percent")
+        ax.plot(exp["B2O3_mol_percent"], exp[f"{prop}_exp"], "ks-", lw=1.5, label="experiment", zorder=4)
+        for k, (label, group) in enumerate(table.groupby("set", sort=False)):
+            group = group.sort_values("B2O3_mol_percent")
+            ax.errorbar(group["B2O3_mol_percent"], group[f"{prop}_mean"], yerr=group[f"{prop}_std"].fillna(0), fmt="o--",
+                        color=f"C{k}", capsize=3, ms=4, lw=1, label=label)
+        ax.set(xlabel="B$_2$O$_3$ (mol %)", ylabel=PROPERTIES[prop], title=f"{campaign['campaign']}: {prop} vs experiment")
+        ax.legend(frameon=False, fontsize=8)
+        fig.tight_layout()
+        fig.savefig(path, dpi=130)
+        plt.close(fig)
+
+
+def structure_table(structure_dirs: Sequence[str | Path], validation: dict) -> pd.DataFrame:
+    """One row per validated set x glass (folders ``validation/structure/<label>/<glass>``): identity, experiment, averaged scalars."""
+    from glassfit.analysis.workflow import read_gathered, scalar_columns
+
+    glasses = {g["id"]: g for g in validation["glasses"]}
+    b2o3 = b2o3_mol_percent(validation)
+    rows = []
+    for folder in structure_dirs:
+        label, gid = Path(folder).parts[-2:]
+        g = glasses[gid]
+        rows.append({"set": label, "glass": gid, "role": g["role"], "B2O3_mol_percent": b2o3[gid],
+                     "density_g_cm3_exp": g["density_g_cm3"], "B4_exp": g["B4"], **scalar_columns(read_gathered(folder))})
+    return pd.DataFrame(rows)
+
+
+def glass_figures(analyses: Sequence[str]) -> list[str]:
+    """The per-glass structure figures that the given analyses allow."""
+    return [name for name, needs in GLASS_FIGURES.items() if set(needs) <= set(analyses)]
+
+
+def b2o3_figures(analyses: Sequence[str]) -> list[str]:
+    """The structure figures against B2O3 that the given analyses allow."""
+    return [name for name, (_, _, needs) in B2O3_FIGURES.items() if set(needs) <= set(analyses)]
+
+
+def _load(folders: Mapping[str, str | Path], name: str) -> dict[str, pd.DataFrame | dict]:
+    """One gathered file of every analysed set, by set (CSV → DataFrame, JSON → dict)."""
+    out = {}
+    for label, folder in folders.items():
+        path = Path(folder) / name
+        if path.is_file():
+            out[label] = pd.read_csv(path) if path.suffix == ".csv" else json.loads(path.read_text())
+    return out
+
+
+def write_glass_figures(structure_dirs: Sequence[str | Path], glass_id: str, campaign: dict, outputs: Mapping[str, str | Path]) -> None:
+    """Draw the per-glass structure figures named in ``outputs``, every validated set (folders ``.../<label>/<glass>``) on one plot."""
+    from glassfit.analysis import plots  # matplotlib: only for the figures
+    from glassfit.analysis.scattering import read_measured_sq
+
+    folders = {Path(d).parent.name: d for d in structure_dirs}
+    files = campaign["analysis"]["measured_sq"].get(glass_id, {})
+    measured = {kind: {label: read_measured_sq(files[kind]) for label in folders} for kind in files}
+    draw = {
+        "partial_pdfs": lambda path: plots.plot_partial_pdfs(_load(folders, "pdf.csv"), path),
+        "bond_angles": lambda path: plots.plot_bond_angles(_load(folders, "angles.csv"), path),
+        "ring_sizes": lambda path: plots.plot_ring_distribution(_load(folders, "rings.json"), path),
+        "sq_neutron": lambda path: plots.plot_structure_factor(_load(folders, "sq.csv"), path, "neutron", measured.get("neutron")),
+        "sq_xray": lambda path: plots.plot_structure_factor(_load(folders, "sq.csv"), path, "xray", measured.get("xray")),
+    }
+    for name, path in outputs.items():
+        draw[name](path)
+
+
+def write_b2o3_figures(table: pd.DataFrame, outputs: Mapping[str, str | Path]) -> None:
+    """Draw the structural scalars against B2O3 named in ``outputs`` from final/structure/validation.csv, one line per set."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    for name, path in outputs.items():
+        key, ylabel, _ = B2O3_FIGURES[name]
+        fig, ax = plt.subplots(figsize=(5, 3.8))
+        for label, group in table.groupby("set", sort=False):
+            group = group.sort_values("B2O3_mol_percent")
+            if f"{key}_mean" in group:
+                ax.errorbar(group["B2O3_mol_percent"], group[f"{key}_mean"], yerr=group[f"{key}_std"].fillna(0), fmt="o-", capsize=3, ms=4, label=label)
+        ax.set(xlabel="B$_2$O$_3$ (mol %)", ylabel=ylabel)
+        ax.legend(frameon=False, fontsize=8)
+        fig.tight_layout()
+        fig.savefig(path, dpi=130)
+        plt.close(fig)
+
+
+def final_targets(campaign: dict, results: str) -> list[str]:
+    """The validation's products in final/: properties table and figures, structure table and figures."""
+    if not validates(campaign):
+        return []
+    analyses = campaign["analysis"]["validation_analyses"]
+    out = [f"{results}/final/validation/{name}" for name in ("properties.csv", "properties.md", "density_vs_B2O3.png", "B4_vs_B2O3.png")]
+    out.append(f"{results}/final/structure/validation.csv")
+    out += [f"{results}/final/structure/{name}.png" for name in b2o3_figures(analyses)]
+    out += [f"{results}/final/structure/{glass}/{name}.png" for glass in glass_ids(campaign) for name in glass_figures(analyses)]
+    return out
