@@ -22,7 +22,7 @@ from ase.spacegroup import crystal
 
 from glassfit.analysis import analyse_frames
 from glassfit.analysis.testdata import orthogonal_supercell, write_dump
-from glassfit.trajectory import read_dump
+from glassfit.trajectory import Frame, read_dump
 
 
 def quartz():
@@ -152,3 +152,37 @@ def test_sq_bragg_peak_at_lattice_reflection(analysed):
         if 0 < 2 * np.pi * np.sqrt((h * h + k * k) / a**2 + l * l / c**2) < 2.0
     )
     assert sorted(abs(x) for x in best[1]) == [0, 1, 1] and best[1][2] != 0
+
+
+@pytest.fixture(scope="module")
+def quartz_frame():
+    box, types, pos = orthogonal_supercell(quartz(), ELEMENTS, (5, 3, 5))
+    return Frame(0, np.zeros(3), box, np.arange(len(types)) + 1, types, pos)
+
+
+@pytest.mark.parametrize("criterion,sizes", [("primitive", {6, 8}), ("king", {6, 8}), ("guttman", {6})])
+def test_quartz_ring_criteria(quartz_frame, criterion, sizes):
+    """Quartz, the textbook case: King's criterion finds 6- and 8-rings, Guttman's 6-rings only, each Si on one 6-ring."""
+    r = analyse_frames([quartz_frame], ELEMENTS, {"ring_criterion": criterion, "ring_max_size": 10}, analyses=["rings"])["rings"]
+    per_t = dict(zip(r["size"], r["rings_per_T"]))
+    assert {k for k, v in per_t.items() if v > 0} == sizes
+    assert per_t[6] == pytest.approx(1.0) and r["fraction_at_max_size"] == 0.0 and r["criterion"] == criterion
+
+
+def _planar_triangle(centre, radius):
+    return [np.asarray(centre) + radius * np.array([np.cos(a), np.sin(a), 0.0]) for a in (0, 2 * np.pi / 3, 4 * np.pi / 3)]
+
+
+@pytest.mark.parametrize("criterion", ["primitive", "king", "guttman"])
+def test_tricluster_is_not_a_three_ring(criterion):
+    """Three Si bonded to one O (a tricluster) close no ring; three Si joined by three O (a real Si3O3 ring) do."""
+    tri_si = _planar_triangle((5, 5, 5), 1.70)  # Si-O 1.70 A, Si-Si 2.94 A
+    ring_si = _planar_triangle((15, 15, 15), 3.0 / np.sqrt(3))  # Si-Si 3.0 A
+    ring_o = [0.5 * (a + b) for a, b in itertools.combinations(ring_si, 2)]
+    centre = np.array([15.0, 15.0, 15.0])
+    ring_o = [o + (o - centre) / np.linalg.norm(o - centre) * np.sqrt(1.65**2 - 1.5**2) for o in ring_o]  # Si-O 1.65 A
+    pos = np.array([[5.0, 5.0, 5.0], *ring_o, *tri_si, *ring_si])
+    types = np.array([1, 1, 1, 1, 2, 2, 2, 2, 2, 2])
+    frame = Frame(0, np.zeros(3), np.full(3, 20.0), np.arange(10) + 1, types, pos)
+    r = analyse_frames([frame], ELEMENTS, {"ring_criterion": criterion, "ring_max_size": 6}, analyses=["rings"])["rings"]
+    assert dict(zip(r["size"], r["rings_per_frame_mean"])) == {2: 0, 3: 1, 4: 0, 5: 0, 6: 0}
