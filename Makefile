@@ -1,12 +1,21 @@
-# glassfit: `make demo` runs the demo campaign, `make test` the whole test suite. Both set up .venv first.
+# glassfit: `make install` sets up .venv and the short profile names (`snakemake --profile local|slurm`), `make demo`
+# runs the demo campaign, `make test` the whole test suite (both set up .venv first), `make report` writes a
+# campaign's HTML report to results/<campaign>/report.zip (CONFIG=config/demo.yaml for the demo's).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.glassfit-installed
 DEMO_CONFIG ?= config/demo.yaml
+CONFIG ?= config/config.yaml
+WORKDIR ?= .
 
-.PHONY: install demo test bench clean-demo
+.PHONY: install profiles demo test report bench clean-demo
 
-install: $(STAMP)
+install: $(STAMP) profiles
+
+# Links profiles/local and profiles/slurm into Snakemake's user profile folder (~/.config/snakemake), so that
+# `snakemake --profile slurm` works as typed; refuses, and changes nothing, if a different profile of that name exists.
+profiles: $(STAMP)
+	$(PY) -m glassfit.profiles
 
 # torch is installed first, pinned, so that no CUDA build of several GB is pulled in as a dependency.
 $(STAMP): pyproject.toml
@@ -16,12 +25,19 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-demo: install
+demo: $(STAMP)
 	$(VENV)/bin/snakemake --profile profiles/local --configfile $(DEMO_CONFIG)
 	$(VENV)/bin/glassfit report --configfile $(DEMO_CONFIG)
 
-test: install
+test: $(STAMP)
 	$(VENV)/bin/pytest
+
+# The Snakemake HTML report of a campaign (every figure and table of final/, with captions and provenance), for the
+# campaign of CONFIG run in WORKDIR; run it after the campaign has finished.
+report: $(STAMP)
+	cd $(WORKDIR) && results=$$($(abspath $(PY)) -c 'import sys; from glassfit import config; print(config.load(sys.argv[1])["results"])' $(abspath $(CONFIG))) && \
+	$(abspath $(VENV))/bin/snakemake --snakefile $(CURDIR)/Snakefile --profile $(CURDIR)/profiles/local --configfile $(abspath $(CONFIG)) \
+		--report $$results/report.zip && echo "report: $(WORKDIR)/$$results/report.zip"
 
 clean-demo:
 	rm -rf results/demo
