@@ -246,3 +246,45 @@ def test_rings_against_ovito_find_rings(frames):
     assert sum(ours[s] for s in (2, 3, 4)) > 0
     for size in range(5, 9):
         assert 0.6 * ours[size] <= ovito[size] <= ours[size], size
+
+
+def test_r_chi_real_space_is_zero_against_its_own_broadened_t(results, tmp_path):
+    """R_chi (Wright, on T(r) broadened by Q_max and the modification function) is 0 for the simulation itself, in
+    every file layout the reader takes, and grows for a scaled copy; a malformed file names its line."""
+    from glassfit.analysis.measured import MeasuredSet, r_chi_real_space, simulated_t
+
+    pdf, meta = results["pdf"]["table"], results["pdf"]["meta"]
+    conc, rho0 = meta["concentrations"], meta["number_density_inv_A3"]
+    r = np.arange(0.5, 9.0, 0.01)
+    t = simulated_t(pdf, conc, rho0, MeasuredSet("self", quantity="T(r)", q_max_inv_A=25.0), r)
+    (tmp_path / "t.dat").write_text("# T(r), 11B neutron\nr T(r) err\n" + "".join(f"{x:.4f}  {y:.8f} 0.1\n" for x, y in zip(r, t)))
+    (tmp_path / "d.csv").write_text("".join(f"{x:.4f},{y - 4 * np.pi * rho0 * x:.8f}\n" for x, y in zip(r, t)))
+    (tmp_path / "scaled.dat").write_text("".join(f"{x} {1.1 * y}\n" for x, y in zip(r, t)))
+    for name, quantity in (("t.dat", "T(r)"), ("d.csv", "D(r)")):
+        res = r_chi_real_space(pdf, conc, rho0, MeasuredSet(str(tmp_path / name), quantity=quantity, q_max_inv_A=25.0))
+        assert res["R_chi"] < 1e-6 and res["r_range_A"] == [1.0, 8.0]
+    scaled = r_chi_real_space(pdf, conc, rho0, MeasuredSet(str(tmp_path / "scaled.dat"), quantity="T(r)", q_max_inv_A=25.0))
+    assert scaled["R_chi"] == pytest.approx(0.1 / 1.1, rel=1e-3)
+    assert r_chi_real_space(pdf, conc, rho0, MeasuredSet(str(tmp_path / "t.dat"), quantity="T(r)", q_max_inv_A=15.0))["R_chi"] > 0.01
+    (tmp_path / "bad.dat").write_text("1.0 2.0\n1.1 x\n")
+    with pytest.raises(ValueError, match="bad.dat, line 2"):
+        r_chi_real_space(pdf, conc, rho0, MeasuredSet(str(tmp_path / "bad.dat"), quantity="T(r)", q_max_inv_A=25.0))
+
+
+def test_isotope_and_xray_normalisation_weights_by_hand():
+    """Pair weights for 11B vs natural B (Sears b_c, fm) and X-ray <f>^2 vs <f^2> (f(0) = Z) as computed by hand."""
+    from glassfit.analysis.measured import MeasuredSet, weights
+
+    conc = {"O": 0.6, "Si": 0.2, "B": 0.2}
+    b = {"O": 5.803, "Si": 4.1491, "B": 5.30}
+    for isotope, b_b in (("natural", 5.30), ("11B", 6.65)):
+        b["B"] = b_b
+        mean = 0.6 * b["O"] + 0.2 * b["Si"] + 0.2 * b["B"]
+        w = weights(conc, MeasuredSet("x", radiation="neutron", boron_isotope=isotope))
+        assert w["O-B"] == pytest.approx(2 * 0.6 * 0.2 * b["O"] * b_b / mean**2, rel=2e-3)
+        assert sum(w.values()) == pytest.approx(1.0)
+    z = {"O": 8, "Si": 14, "B": 5}
+    w1 = weights(conc, MeasuredSet("x", radiation="xray", xray_normalisation="<f>^2"))
+    w2 = weights(conc, MeasuredSet("x", radiation="xray", xray_normalisation="<f^2>"))
+    assert w1["O-O"] == pytest.approx(0.36 * 64 / (0.6 * 8 + 0.2 * 14 + 0.2 * 5) ** 2, rel=1e-2)
+    assert w2["O-O"] == pytest.approx(0.36 * 64 / sum(conc[e] * z[e] ** 2 for e in z), rel=1e-2)
