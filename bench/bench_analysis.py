@@ -114,6 +114,24 @@ def alternatives(frames, n: int = 1) -> None:
             return pipe.compute()
 
         rows.append(("pdf (15 partials)", "OVITO CoordinationAnalysisModifier", ovito_pdf))
+        from ovito.modifiers import CreateBondsModifier, FindRingsModifier
+
+        def ovito_rings(f):
+            dc = DataCollection()
+            dc.create_cell(np.column_stack([np.diag(f.box_len), f.box_lo]), pbc=(True, True, True))
+            parts = dc.create_particles(count=len(f.ids))
+            parts.create_property("Position", data=f.positions)
+            tp = parts.create_property("Particle Type", data=f.types)
+            for k, e in enumerate(ELEMENTS):
+                tp.types.append(ParticleType(id=k + 1, name=e))
+            pipe = Pipeline(source=StaticSource(data=dc))
+            bonds = CreateBondsModifier(mode=CreateBondsModifier.Mode.Pairwise)
+            for t in ("Si", "B"):
+                bonds.set_pairwise_cutoff(t, "O", 2.0)
+            pipe.modifiers.extend([bonds, FindRingsModifier(minimum_ring_size=4, maximum_ring_size=32)])
+            return pipe.compute()
+
+        rows.append(("rings (<= 16 T)", "OVITO FindRingsModifier (stricter rule)", ovito_rings))
     except ImportError:
         print("ovito not installed: skipping OVITO comparison")
 
@@ -122,6 +140,30 @@ def alternatives(frames, n: int = 1) -> None:
         return np.bincount(ctx.bonds_between("B", "O", 1.8).i, minlength=len(f.ids))
 
     rows.append(("coordination (B-O)", "glassfit (scipy cKDTree)", ours_cn))
+    from glassfit.analysis.rings import RingsAccumulator
+
+    def ours_rings(f):
+        acc = RingsAccumulator({**s, "ring_every_n_frames": 1}, ELEMENTS)
+        acc.add(FrameContext(f, ELEMENTS, s, 2.0, None))
+        return acc
+
+    rows.append(("rings (<= 16 T)", "glassfit (matscipy, T-O graph)", ours_rings))
+    try:
+        import MDAnalysis as mda
+        from MDAnalysis.analysis.rdf import InterRDF
+
+        def mda_pdf(f):
+            u = mda.Universe.empty(len(f.ids), trajectory=True, atom_resindex=np.zeros(len(f.ids), int))
+            u.add_TopologyAttr("types", f.types.astype(str))
+            u.atoms.positions = f.positions
+            u.dimensions = [*f.box_len, 90, 90, 90]
+            for a in range(1, 6):
+                for b in range(a, 6):
+                    InterRDF(u.select_atoms(f"type {a}"), u.select_atoms(f"type {b}"), nbins=nb, range=(0, r_max)).run()
+
+        rows.append(("pdf (15 partials)", "MDAnalysis InterRDF x15", mda_pdf))
+    except ImportError:
+        print("MDAnalysis not installed: skipping its comparison")
 
     def debye(f):  # direct neutron Debye sum at 50 Q points over all pairs within r_max
         from glassfit.analysis.scattering import neutron_lengths_fm
