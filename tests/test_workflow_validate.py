@@ -104,3 +104,9 @@ def test_figures_show_every_set(workdir):
     for png in [final / "validation/density_vs_B2O3.png", final / "validation/B4_vs_B2O3.png", *(final / f"structure/{g}/partial_pdfs.png" for g in GLASSES)]:
         assert png.stat().st_size > 10_000, png
     assert not (final / "summary.md").exists()
+
+
+def test_glassfit_report_prints_the_validation_table(workdir):
+    proc = subprocess.run([str(Path(sys.executable).parent / "glassfit"), "report", "--configfile", "config.yaml"], cwd=workdir, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("# Validation of `tiny`") and "final/validation/B4_vs_B2O3.png" in proc.stdout

@@ -1,4 +1,4 @@
-"""The ``glassfit`` command: campaign status, the closing report of ``make demo``, recovery after a crash."""
+"""The ``glassfit`` command: campaign status, the next iteration (plan), the closing report of ``make demo``, recovery after a crash."""
 
 from __future__ import annotations
 
@@ -24,10 +24,31 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plan(args: argparse.Namespace) -> int:
+    """The next iteration's candidates and MD jobs, making its proposal if it is due (seconds, no MD)."""
+    from glassfit.plan import plan
+
+    try:
+        print(plan(args.configfile, args.profile))
+    except RuntimeError as e:
+        print(f"glassfit plan: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _report(args: argparse.Namespace) -> int:
     """Status of the campaign a config file describes, and where its products are."""
     campaign = config.load(args.configfile)
     results = Path(campaign["results"])
+    if not campaign["fit"]:  # a validation-only campaign: no iterations, only final/validation and final/structure
+        table = results / "final" / "validation" / "properties.md"
+        if not table.exists():
+            print(f"validation-only campaign {campaign['campaign']}: not finished ({table} missing)")
+            return 1
+        print(table.read_text())
+        for f in sorted((results / "final").rglob("*.png")):
+            print(f"  plot:    {f}")
+        return 0
     s = status(results)
     print(format_status(s))
     final = results / "final"
@@ -124,6 +145,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("results", help="the campaign's results folder, e.g. results/borosilicate")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_status)
+    p = sub.add_parser(
+        "plan",
+        help="the next iteration's candidates and MD jobs (makes the due proposal: seconds, no MD)",
+        description="A plain `snakemake -n` cannot see past the proposal checkpoint. This makes the next proposal if it "
+        "is due (only that job runs; its input, the last dataset, must exist) and shows the iteration it proposes: its "
+        "candidates and a dry run of its jobs. Run it where you run snakemake, with the same --configfile (and --profile).",
+    )
+    p.add_argument("--configfile", default="config/config.yaml")
+    p.add_argument("--profile", help="the profile the proposal job runs with (default: the repository's profiles/local)")
+    p.set_defaults(func=_plan)
     p = sub.add_parser("report", help="status and final products of the campaign of a config file")
     p.add_argument("--configfile", default="config/config.yaml")
     p.set_defaults(func=_report)
