@@ -124,7 +124,7 @@ def test_final_targets_follow_the_section():
     targets = validation.final_targets(resolved(validation_analyses=["coordination", "angles"], validation_glasses=["10B", "50B"]), "R")
     assert targets == [
         "R/final/validation/properties.csv", "R/final/validation/properties.md", "R/final/validation/density_vs_B2O3.png",
-        "R/final/validation/B4_vs_B2O3.png", "R/final/structure/validation.csv", "R/final/structure/mean_XOX_vs_B2O3.png",
+        "R/final/validation/B4_vs_B2O3.png", "R/final/structure/validation.csv", "R/final/structure/mean_XOX_vs_B2O3.png", "R/final/structure/density_vs_XOX.png",
         "R/final/structure/10B/bond_angles.png", "R/final/structure/50B/bond_angles.png",
     ]
 

@@ -154,3 +154,29 @@ def test_interrupted_campaign_resumes_without_redoing_runs(tmp_path, campaign_di
     reference = pd.read_csv(campaign_dir / "results/tiny/iter-01/dataset.csv")
     resumed = pd.read_csv(results / "iter-01/dataset.csv")
     pd.testing.assert_frame_equal(resumed, reference)
+
+
+def test_plan_makes_the_next_proposal_and_shows_its_md_jobs(tmp_path, campaign_dir):
+    """Mid-campaign (iteration 0 done): `glassfit plan` proposes iteration 1 (no MD) and lists its candidates and MD jobs."""
+    import shutil
+
+    from glassfit.plan import job_counts
+
+    results = tmp_path / "results/tiny"
+    source = campaign_dir / "results/tiny"
+    results.mkdir(parents=True)
+    for part in ("campaign.json", "structures", "iter-00"):
+        copy = shutil.copytree if (source / part).is_dir() else shutil.copy2
+        copy(source / part, results / part)
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(loop_config(), sort_keys=False))
+    plain = subprocess.run([str(SNAKEMAKE), "-n", "--snakefile", str(ROOT / "Snakefile"), "--configfile", "config.yaml", "--cores", "1"],
+                           cwd=tmp_path, capture_output=True, text=True)
+    assert set(job_counts(plain.stdout)) == {"propose", "final", "all"}  # it cannot see past the checkpoint
+    proc = subprocess.run([str(SNAKEMAKE.parent / "glassfit"), "plan", "--configfile", "config.yaml", "--profile", str(ROOT / "profiles/local")],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proposed = pd.read_csv(results / "iter-01/candidates.csv")
+    assert len(proposed) == 2 and not (results / "iter-01/runs").exists()  # proposed, nothing simulated
+    assert proc.stdout.startswith("iteration 1: 2 candidates proposed") and all(c in proc.stdout for c in proposed["candidate"])
+    # 2 candidates x 2 boron glasses x 1 replica
+    assert "4 simulate" in proc.stdout and proc.stdout.rstrip().endswith("MD runs: 4")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +26,7 @@ VALIDATION_GLASSES = ["10B"]
 REPLICAS = [0, 1]
 RUN_FILES = ("coordination.json", "pdf.csv", "angles.csv", "rings.json", "sq.csv", "scattering.json", "summary.json")
 GLASS_FIGURES = ("partial_pdfs", "bond_angles", "ring_sizes", "sq_neutron", "sq_xray")  # per glass, every set on one plot
-TREND_FIGURES = ("mean_XOX_vs_B2O3", "mean_ring_size_vs_B2O3")  # against B2O3, one line per set
+TREND_FIGURES = ("mean_XOX_vs_B2O3", "mean_ring_size_vs_B2O3", "density_vs_XOX")  # across glasses, one line per set
 
 
 @pytest.fixture(scope="module")
@@ -120,3 +121,21 @@ def test_iteration_runs_get_the_iteration_analyses(results):
     merged = table.merge(evaluations, on=["candidate", "glass"])
     np.testing.assert_allclose(merged["B4_fraction_mean"], merged["B4_mean"], atol=1e-9)
     np.testing.assert_allclose(merged["md_density_g_cm3_mean"], merged["density_g_cm3_mean"], rtol=1e-12)
+
+
+def test_the_html_report_holds_every_final_figure(results):
+    """`make report` for this campaign: Snakemake's report.zip with every figure of final/, under its category."""
+    workdir = results.parents[1]
+    proc = subprocess.run(["make", "-C", str(ROOT), "report", f"CONFIG={workdir / 'config.yaml'}", f"WORKDIR={workdir}"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    with zipfile.ZipFile(results / "report.zip") as archive:
+        names = archive.namelist()
+        html = archive.read(next(n for n in names if n.endswith("report.html"))).decode()
+        sizes = {n: archive.getinfo(n).file_size for n in names if n.endswith(".png")}
+    figures = sorted((results / "final").rglob("*.png"))
+    # convergence, properties_vs_B2O3; density and B4 vs B2O3 of the validated sets; structure
+    assert len(figures) == 2 + 2 + len(GLASS_FIGURES) + len(TREND_FIGURES)
+    for png in figures:  # each figure, byte for byte (same name and size)
+        assert any(n.endswith(f"/{png.name}") and size == png.stat().st_size for n, size in sizes.items()), (png, sorted(sizes))
+    for category in ("convergence", "properties", "structure", "validation"):
+        assert category in html

@@ -12,7 +12,7 @@ seeds of its own, and is compared with experiment as the papers do. Layout under
     final/validation/{density,B4}_vs_B2O3.png        experiment and every set against B2O3
     final/structure/validation.csv                   structural scalars per set x glass, with experiment
     final/structure/<glass>/<figure>.png             every set on one plot per glass (curves: g(r), angles, rings, S(Q))
-    final/structure/<figure>.png                     every set on one plot (scalars against B2O3)
+    final/structure/<figure>.png                     every set on one plot (trends across glasses, e.g. against B2O3)
 """
 
 from __future__ import annotations
@@ -36,10 +36,12 @@ GLASS_FIGURES: dict[str, tuple[str, ...]] = {
     "sq_neutron": ("scattering",),
     "sq_xray": ("scattering",),
 }
-#: final structure figures of a scalar against B2O3 (one line per set): summary key, axis label, analyses needed
-B2O3_FIGURES: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "mean_XOX_vs_B2O3": ("mean_angle_X-O-X_deg", "mean X–O–X angle (°)", ("angles",)),
-    "mean_ring_size_vs_B2O3": ("mean_ring_size_T", "mean ring size (T atoms)", ("rings",)),
+#: final structure figures of one scalar against another across the glasses (one line per set): x and y summary keys
+#: (None = B2O3 content), axis labels, analyses needed
+B2O3_FIGURES: dict[str, tuple[str | None, str, str, str, tuple[str, ...]]] = {
+    "mean_XOX_vs_B2O3": (None, "mean_angle_X-O-X_deg", "B$_2$O$_3$ (mol %)", "mean X–O–X angle (°)", ("angles",)),
+    "mean_ring_size_vs_B2O3": (None, "mean_ring_size_T", "B$_2$O$_3$ (mol %)", "mean ring size (T atoms)", ("rings",)),
+    "density_vs_XOX": ("mean_angle_X-O-X_deg", "md_density_g_cm3", "mean X–O–X angle (°)", "density (g/cm³)", ("angles",)),
 }
 #: the properties every MD run measures itself, compared with experiment in final/validation/
 PROPERTIES = {"density_g_cm3": "density (g/cm³)", "B4": "B4 (fraction of four-fold B)"}
@@ -262,7 +264,7 @@ def glass_figures(analyses: Sequence[str]) -> list[str]:
 
 def b2o3_figures(analyses: Sequence[str]) -> list[str]:
     """The structure figures against B2O3 that the given analyses allow."""
-    return [name for name, (_, _, needs) in B2O3_FIGURES.items() if set(needs) <= set(analyses)]
+    return [name for name, (*_, needs) in B2O3_FIGURES.items() if set(needs) <= set(analyses)]
 
 
 def _load(folders: Mapping[str, str | Path], name: str) -> dict[str, pd.DataFrame | dict]:
@@ -295,20 +297,21 @@ def write_glass_figures(structure_dirs: Sequence[str | Path], glass_id: str, cam
 
 
 def write_b2o3_figures(table: pd.DataFrame, outputs: Mapping[str, str | Path]) -> None:
-    """Draw the structural scalars against B2O3 named in ``outputs`` from final/structure/validation.csv, one line per set."""
+    """Draw the structural trends across glasses named in ``outputs`` from final/structure/validation.csv, one line per set."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     for name, path in outputs.items():
-        key, ylabel, _ = B2O3_FIGURES[name]
+        xkey, key, xlabel, ylabel, _ = B2O3_FIGURES[name]
         fig, ax = plt.subplots(figsize=(5, 3.8))
         for label, group in table.groupby("set", sort=False):
             group = group.sort_values("B2O3_mol_percent")
-            if f"{key}_mean" in group:
-                ax.errorbar(group["B2O3_mol_percent"], group[f"{key}_mean"], yerr=group[f"{key}_std"].fillna(0), fmt="o-", capsize=3, ms=4, label=label)
-        ax.set(xlabel="B$_2$O$_3$ (mol %)", ylabel=ylabel)
+            x = group["B2O3_mol_percent"] if xkey is None else group.get(f"{xkey}_mean")
+            if f"{key}_mean" in group and x is not None:
+                ax.errorbar(x, group[f"{key}_mean"], yerr=group[f"{key}_std"].fillna(0), fmt="o-", capsize=3, ms=4, label=label)
+        ax.set(xlabel=xlabel, ylabel=ylabel)
         ax.legend(frameon=False, fontsize=8)
         fig.tight_layout()
         fig.savefig(path, dpi=130)
