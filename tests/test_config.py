@@ -161,3 +161,19 @@ def test_malformed_tables_give_one_line_naming_file_line_and_column(tmp_path, ta
     cfg = tiny(**{"glasses.table": paths["glasses"], "glasses.use": None, "potential.species": paths["species"], "potential.table": paths["potential"]})
     expected = message.format(path=paths[table], **paths)
     assert expected in error_of(cfg)
+
+
+def test_glassfit_check_names_the_line_of_a_yaml_error(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    glassfit = Path(sys.executable).parent / "glassfit"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("campaign: tiny\nseed: 3\nglasses:\n  table: config/glasses.csv\n   use: [12B]\n")
+    proc = subprocess.run([str(glassfit), "check", "--configfile", str(bad)], cwd=ROOT, capture_output=True, text=True)
+    # (the column and wording are libyaml's or PyYAML's, whichever parses)
+    assert proc.returncode == 2 and proc.stderr.startswith(f"glassfit: {bad}: line 5, column ") and proc.stderr.count("\n") == 1
+    assert "not valid YAML (mapping values are not allowed" in proc.stderr
+    ok = subprocess.run([str(glassfit), "check", "--configfile", "config/validate.yaml"], cwd=ROOT, capture_output=True, text=True)
+    assert ok.returncode == 0 and ok.stdout == "config/validate.yaml: ok (validation-only campaign published-sets)\n"

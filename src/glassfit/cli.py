@@ -24,6 +24,16 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check(args: argparse.Namespace) -> int:
+    """Validate a config file and every table it names; one line naming file, line and column on a problem."""
+    campaign = config.load(args.configfile)
+    if campaign["fit"]:
+        print(f"{args.configfile}: ok (campaign {campaign['campaign']}: {len(campaign['glasses'])} glasses, {len(campaign['tunable'])} tunable parameters)")
+    else:
+        print(f"{args.configfile}: ok (validation-only campaign {campaign['campaign']})")
+    return 0
+
+
 def _plan(args: argparse.Namespace) -> int:
     """The next iteration's candidates and MD jobs, making its proposal if it is due (seconds, no MD)."""
     from glassfit.plan import plan
@@ -145,6 +155,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("results", help="the campaign's results folder, e.g. results/borosilicate")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_status)
+    p = sub.add_parser("check", help="validate a config file and the tables it names (a YAML error names its line)")
+    p.add_argument("--configfile", default="config/config.yaml")
+    p.set_defaults(func=_check)
     p = sub.add_parser(
         "plan",
         help="the next iteration's candidates and MD jobs (makes the due proposal: seconds, no MD)",
