@@ -44,6 +44,7 @@ def test_tiny_run_is_physically_sane(tmp_path):
     assert temperature["melt_npt"] > 2000 and temperature["production"] < 600  # melted, then quenched
     for name in ("in.lammps", "log.lammps", "final.data"):
         assert (wd / name).exists()
+    assert "stencil order = 7" in (wd / "log.lammps").read_text()  # potential.kspace_order reaches LAMMPS
     assert thermo["step"].is_monotonic_increasing and thermo["step"].is_unique  # one row per thermo step
     # restart files (md.restart_every_ps defaults to 10 ps: here only the stage ends) are gone after success
     assert props["n_resumes"] == 0 and props["resumed_from_steps"] == [] and not (wd / "restart").exists()

@@ -38,6 +38,8 @@ def test_lammps_lines_cover_every_type_pair_with_correct_terms():
     assert coeffs[(2, 3)].split()[3:6] == ["337.7", "0.29", "0"]  # Si-B written B-Si order-independently
     assert "Coulomb only" in coeffs[(4, 5)]
     assert "pair_style buck/coul/long 11" in lines and "kspace_style pppm 1e-05" in lines
+    assert not any(l.startswith("kspace_modify") for l in lines)  # LAMMPS's default order 5
+    assert "kspace_modify order 7" in potential.lammps_lines(SPECIES, potential.complete_set(SETS, "wang2018"), 11.0, 1e-5, 7)
     masses = {int(l.split()[1]): float(l.split()[2]) for l in lines if l.startswith("mass")}
     assert masses == {1: 15.9994, 2: 28.0855, 3: 10.811, 4: 22.98977, 5: 40.078}
 

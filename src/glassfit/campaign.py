@@ -129,7 +129,8 @@ def potential_lines(campaign: dict, values: dict[str, float], base: str | None =
     """LAMMPS commands of the complete set ``base`` (default: the start set) with the tunable parameters at ``values``."""
     sets = potential.read_parameter_sets(campaign["potential"]["table"])
     pairs = potential.apply_values(potential.complete_set(sets, base or campaign["potential"]["start"]), cfg.tunables(campaign), values)
-    return potential.lammps_lines(species(campaign), pairs, campaign["potential"]["cutoff_A"], campaign["potential"]["kspace_accuracy"])
+    p = campaign["potential"]
+    return potential.lammps_lines(species(campaign), pairs, p["cutoff_A"], p["kspace_accuracy"], p["kspace_order"])
 
 
 def run_spec(campaign: dict, candidate: dict, glass_id: str, replica: int, structure_file: str | Path, workdir: str | Path, ranks: int = 1) -> md.RunSpec:

@@ -102,14 +102,17 @@ def values_of(pairs: dict[str, Buckingham], tunables: list[Tunable]) -> dict[str
     return {t.name: getattr(pairs[t.pair], TERMS[t.term][0]) for t in tunables}
 
 
-def lammps_lines(species: list[Species], pairs: dict[str, Buckingham], cutoff_A: float, kspace_accuracy: float) -> list[str]:
+def lammps_lines(species: list[Species], pairs: dict[str, Buckingham], cutoff_A: float, kspace_accuracy: float, kspace_order: int = 5) -> list[str]:
     """LAMMPS commands (after the box exists) for masses, charges and the complete pair potential.
 
     LAMMPS type i is ``species[i-1]``. Every type pair gets a coefficient: Buckingham where the table has
-    one, A = 0 (Coulomb only) otherwise.
+    one, A = 0 (Coulomb only) otherwise. ``kspace_order`` is PPPM's stencil order (LAMMPS default 5): it
+    changes the grid LAMMPS picks for the accuracy, not the accuracy.
     """
     index = {s.element: i + 1 for i, s in enumerate(species)}
     lines = [f"pair_style buck/coul/long {cutoff_A:g}", f"kspace_style pppm {kspace_accuracy:g}"]
+    if kspace_order != 5:
+        lines.append(f"kspace_modify order {int(kspace_order)}")
     for s in species:
         lines.append(f"mass {index[s.element]} {s.mass_g_mol:.6f}  # {s.element}")
         lines.append(f"set type {index[s.element]} charge {s.charge_e:.6f}  # {s.element}")
@@ -129,11 +132,11 @@ def lammps_lines(species: list[Species], pairs: dict[str, Buckingham], cutoff_A:
     return lines
 
 
-def include_file(species: list[Species], pairs: dict[str, Buckingham], cutoff_A: float, kspace_accuracy: float, header: list[str]) -> str:
+def include_file(species: list[Species], pairs: dict[str, Buckingham], cutoff_A: float, kspace_accuracy: float, header: list[str], kspace_order: int = 5) -> str:
     """A complete LAMMPS include file for the potential, with units and provenance in comments."""
     comments = [
         "# Buckingham + long-range Coulomb, LAMMPS 'units metal' (eV, Angstrom), 'atom_style charge'.",
         "# E(r) = A exp(-r/rho) - C/r^6 + qi qj/r ; type order: " + " ".join(f"{i + 1}={s.element}" for i, s in enumerate(species)),
         *(f"# {h}" for h in header),
     ]
-    return "\n".join(comments + lammps_lines(species, pairs, cutoff_A, kspace_accuracy)) + "\n"
+    return "\n".join(comments + lammps_lines(species, pairs, cutoff_A, kspace_accuracy, kspace_order)) + "\n"

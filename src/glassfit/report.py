@@ -150,7 +150,8 @@ def best_potential_file(campaign: dict, values: dict[str, float], candidate: str
         "Fitted: " + ", ".join(f"{k} = {v:.6g}" for k, v in values.items()),
         "Use: after read_data with these atom types, 'include potential.lammps'.",
     ]
-    return potential.include_file(potential.read_species(campaign["potential"]["species"]), pairs, campaign["potential"]["cutoff_A"], campaign["potential"]["kspace_accuracy"], header)
+    p = campaign["potential"]
+    return potential.include_file(potential.read_species(p["species"]), pairs, p["cutoff_A"], p["kspace_accuracy"], header, p["kspace_order"])
 
 
 def summary(dataset: pd.DataFrame, ranking: pd.DataFrame, campaign: dict, stop_reason: str | None, results: str | Path) -> str:
