@@ -9,7 +9,6 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
 
 from glassfit.trajectory import Frame, iter_dump
 
@@ -123,6 +122,8 @@ def coordination(frame: Frame, center_type: int, neighbour_type: int, cutoff_A: 
     others = rel[frame.types == neighbour_type]
     if len(centers) == 0:
         return np.zeros(0, dtype=int)
+    from scipy.spatial import cKDTree  # scipy.spatial: ~0.2 s to import, not while parsing the workflow
+
     tree = cKDTree(others, boxsize=frame.box_len)
     return np.array([len(n) for n in tree.query_ball_point(centers, r=cutoff_A)], dtype=int)
 

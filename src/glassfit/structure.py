@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from glassfit.chemistry import Realised, box_length_A
 from glassfit.potential import Species
@@ -70,6 +69,8 @@ def random_structure(
 
 def min_distance_A(structure: Structure) -> float:
     """Smallest periodic pair distance (used to check structures)."""
+    from scipy.spatial import cKDTree  # scipy.spatial: ~0.2 s to import, not while parsing the workflow
+
     tree = cKDTree(structure.positions % structure.box_A, boxsize=structure.box_A)
     d, _ = tree.query(structure.positions % structure.box_A, k=2)
     return float(d[:, 1].min())
