@@ -24,6 +24,9 @@ pytestmark = [pytest.mark.workflow, pytest.mark.lammps]
 
 def pareto_config() -> dict:
     cfg = tiny()
+    # a named set evaluated in iteration 0 must lie in the search space (no hybrids): tune every parameter it changes
+    cfg["potential"]["tunable"] = [{"pair": pair, "term": term, "bounds_rel": bounds} for pair, term, bounds in (
+        ("B-O", "A", [-0.1, 0.1]), ("B-O", "rho", [-0.05, 0.1]), ("B-O", "C", [-0.1, 0.1]), ("B-B", "A", [-0.1, 0.15]), ("B-B", "rho", [-0.1, 0.1]))]
     cfg["potential"]["initial_sets"] = ["yang2026_bo"]
     cfg["md"]["protocol"] = copy.deepcopy(SHORT_PROTOCOL)
     cfg["learn"] = {"mode": "pareto", "iterations": 2, "candidates_per_iteration": 1,
