@@ -57,9 +57,9 @@ def test_bad_analysis_sections_are_explained(analysis, message):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("Q,S\n1.0,1.1\n1.5,x\n", "{path}: line 3, column S: 'x' is not a number (named in tiny.yaml: analysis.measured_sq.12B.xray)"),
-    ("# measured\nQ\n1.0\n", "{path}: line 2: a measured S(Q) file needs two columns (Q in 1/Å, S)"),
-    ("Q,S\n1.0,1.1,7\n", "{path}: line 2: 3 cells, but the header (line 1) has 2 columns"),
+    ("Q,S\n1.0,1.1\n1.5,x\n", "{path}, line 3: not a number in '1.5,x' (named in tiny.yaml: analysis.measured_sq.12B.xray)"),
+    ("# measured\nQ\n1.0\n", "{path}, line 3: needs at least two columns"),
+    ("Q,S\n1.0,1.1\n", "{path}: fewer than two data rows"),
 ])
 def test_malformed_measured_data_give_one_line(tmp_path, text, message):
     path = tmp_path / "sq.csv"

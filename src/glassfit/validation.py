@@ -25,7 +25,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from glassfit import config as cfg, tables
+from glassfit import config as cfg
 from glassfit.config import ConfigError
 
 #: final structure figures drawn per glass (one curve per set), and the analyses each needs
@@ -79,23 +79,16 @@ def check(campaign: dict, source: str) -> None:
     for gid, files in campaign["analysis"]["measured_sq"].items():
         if gid not in simulated:
             raise ConfigError(f"{source}: analysis.measured_sq.{gid}: glass {gid!r} is neither fitted nor validated by this campaign ({', '.join(simulated)})")
-        for kind, path in files.items():
+        for name, entry in files.items():
+            path = entry if isinstance(entry, str) else entry.get("file")
             if not Path(path).is_file():
-                raise ConfigError(f"{source}: analysis.measured_sq.{gid}.{kind}: file {path} not found (paths are relative to the working directory)")
-            check_measured(path, f"{source}: analysis.measured_sq.{gid}.{kind}")
+                raise ConfigError(f"{source}: analysis.measured_sq.{gid}.{name}: file {path} not found (paths are relative to the working directory)")
+            from glassfit.analysis.measured import read_columns  # only when there are measured data
 
-
-def check_measured(path: str | Path, key: str) -> None:
-    """A measured S(Q) file: a header, then rows whose first two cells are numbers (Q in 1/A, S); one ConfigError naming line and column."""
-    try:
-        table = tables.read(path, "measured S(Q) file", ())
-        if table.shape[1] < 2:
-            raise tables.TableError(f"{path}: line {table.attrs['header_line']}: a measured S(Q) file needs two columns (Q in 1/Å, S)")
-        for column in table.columns[:2]:
-            for line, text in zip(table.attrs["lines"], table[column]):
-                tables.number_cell(path, line, column, text)
-    except tables.TableError as error:
-        raise ConfigError(f"{error} (named in {key})") from None
+            try:
+                read_columns(path)  # its format, and one-line errors naming the file and line, are the analysis package's
+            except ValueError as error:
+                raise ConfigError(f"{error} (named in {source}: analysis.measured_sq.{gid}.{name})") from None
 
 
 def validation_campaign(campaign: dict, source: str) -> dict | None:
@@ -283,8 +276,12 @@ def write_glass_figures(structure_dirs: Sequence[str | Path], glass_id: str, cam
     from glassfit.analysis.scattering import read_measured_sq
 
     folders = {Path(d).parent.name: d for d in structure_dirs}
-    files = campaign["analysis"]["measured_sq"].get(glass_id, {})
-    measured = {kind: {label: read_measured_sq(files[kind]) for label in folders} for kind in files}
+    measured = {}  # measured S(Q) by radiation, drawn under every set's curve
+    for name, entry in campaign["analysis"]["measured_sq"].get(glass_id, {}).items():
+        spec = {"file": entry} if isinstance(entry, str) else entry
+        if spec.get("quantity", "S(Q)") == "S(Q)":
+            data = read_measured_sq(spec["file"])
+            measured[spec.get("radiation", name)] = {label: data for label in folders}
     draw = {
         "partial_pdfs": lambda path: plots.plot_partial_pdfs(_load(folders, "pdf.csv"), path),
         "bond_angles": lambda path: plots.plot_bond_angles(_load(folders, "angles.csv"), path),
