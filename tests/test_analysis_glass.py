@@ -160,12 +160,12 @@ def test_run_suite_and_gather(glass, tmp_path, frames):
                      "sq.csv", "gr_total.csv", "scattering.json", "summary.json"):
             assert (out / name).exists(), name
     assert json.loads((runs[0] / "scattering.json").read_text())["neutron_b_fm"]["B"] == pytest.approx(6.65)
-    # R_chi: 0 against the simulation itself, and sqrt(sum F^2 / sum F_exp^2) - like for a 10 % scaled F(Q)
+    # R_chi_FQ: 0 against the simulation itself, and sqrt(sum F^2 / sum F_exp^2) - like for a 10 % scaled F(Q)
     sim = pd.read_csv(runs[0] / "sq.csv")
     (tmp_path / "exp.csv").write_text("Q,S\n" + "\n".join(f"{q},{1 + 0.9 * (s - 1)}" for q, s in zip(sim["Q_inv_A"], sim["S_neutron"])))
-    s2 = run_suite(glass, ELEMENTS, {"boron_isotope": "11B", "experimental_sq_neutron_csv": str(tmp_path / "exp.csv")},
-                   tmp_path / "cmp", analyses=["pdf", "scattering"])
-    assert s2["R_chi_neutron"] == pytest.approx(0.1 / 0.9, rel=1e-3)
+    measured = [{"name": "neutron", "path": str(tmp_path / "exp.csv"), "radiation": "neutron", "boron_isotope": "11B"}]
+    s2 = run_suite(glass, ELEMENTS, {"boron_isotope": "11B", "measured": measured}, tmp_path / "cmp", analyses=["pdf", "scattering"])
+    assert s2["R_chi_FQ_neutron"] == pytest.approx(0.1 / 0.9, rel=1e-3)
     g = gather(runs, tmp_path / "gathered")
     assert g["B4_fraction"]["n"] == 2 and g["B4_fraction"]["std"] == pytest.approx(0.0, abs=1e-12)
     sq = pd.read_csv(tmp_path / "gathered" / "sq.csv")

@@ -274,6 +274,7 @@ def write_glass_figures(structure_dirs: Sequence[str | Path], glass_id: str, cam
     """Draw the per-glass structure figures named in ``outputs``, every validated set (folders ``.../<label>/<glass>``) on one plot."""
     from glassfit.analysis import plots  # matplotlib: only for the figures
     from glassfit.analysis.scattering import read_measured_sq
+    from glassfit.analysis.suite import comparable_sq  # S(Q) of every set at their common r_max (one resolution)
 
     folders = {Path(d).parent.name: d for d in structure_dirs}
     measured = {}  # measured S(Q) by radiation, drawn under every set's curve
@@ -286,8 +287,8 @@ def write_glass_figures(structure_dirs: Sequence[str | Path], glass_id: str, cam
         "partial_pdfs": lambda path: plots.plot_partial_pdfs(_load(folders, "pdf.csv"), path),
         "bond_angles": lambda path: plots.plot_bond_angles(_load(folders, "angles.csv"), path),
         "ring_sizes": lambda path: plots.plot_ring_distribution(_load(folders, "rings.json"), path),
-        "sq_neutron": lambda path: plots.plot_structure_factor(_load(folders, "sq.csv"), path, "neutron", measured.get("neutron")),
-        "sq_xray": lambda path: plots.plot_structure_factor(_load(folders, "sq.csv"), path, "xray", measured.get("xray")),
+        "sq_neutron": lambda path: plots.plot_structure_factor(comparable_sq(folders), path, "neutron", measured.get("neutron")),
+        "sq_xray": lambda path: plots.plot_structure_factor(comparable_sq(folders), path, "xray", measured.get("xray")),
     }
     for name, path in outputs.items():
         draw[name](path)

@@ -24,8 +24,8 @@ SECTION_SCHEMA: dict[str, Any] = _CONFIG_SCHEMA["properties"]["analysis"]
 SETTINGS_SCHEMA: dict[str, Any] = SECTION_SCHEMA["properties"]["settings"]
 ALL_ANALYSES: tuple[str, ...] = tuple(SECTION_SCHEMA["properties"]["validation_analyses"]["items"]["enum"])
 #: Keys of one run's settings that are not analysis definitions: which analyses run, and the measured
-#: total S(Q) of the run's glass to compare with (CSV with columns Q, S; None = none).
-RUN_KEYS: tuple[str, ...] = ("analyses", "experimental_sq_neutron_csv", "experimental_sq_xray_csv")
+#: data sets of the run's glass to compare with (glassfit.analysis.measured.as_dicts; [] = none).
+RUN_KEYS: tuple[str, ...] = ("analyses", "measured")
 
 
 def schema_defaults(node: dict) -> Any:
@@ -45,7 +45,7 @@ def default_settings(b4_cutoff_A: float | None = None) -> dict[str, Any]:
     if b4_cutoff_A is None:
         b4_cutoff_A = _CONFIG_SCHEMA["properties"]["md"]["properties"]["b4_cutoff_A"]["default"]
     settings["coordination_cutoffs_A"].setdefault("B-O", b4_cutoff_A)
-    return {"analyses": list(ALL_ANALYSES), **settings, "experimental_sq_neutron_csv": None, "experimental_sq_xray_csv": None}
+    return {"analyses": list(ALL_ANALYSES), **settings, "measured": []}
 
 
 #: Default analysis settings (keys carry units), derived from the schema. See :func:`resolve_settings`.

@@ -15,8 +15,9 @@ to T(r) the same way (ρ₀ of the simulation). R_chi = sqrt(Σ[T_exp − T_sim]
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,7 @@ import pandas as pd
 from .scattering import neutron_lengths_fm, xray_form_factors
 
 QUANTITIES = ("S(Q)", "F(Q)", "T(r)", "D(r)")
+RADIATIONS = ("neutron", "xray")
 
 
 @dataclass
@@ -31,6 +33,7 @@ class MeasuredSet:
     """One measured data set and how it was measured (see module docstring)."""
 
     path: str
+    name: str = ""
     quantity: str = "S(Q)"
     radiation: str = "neutron"
     boron_isotope: str = "11B"
@@ -38,6 +41,46 @@ class MeasuredSet:
     q_max_inv_A: float | None = None  # None: the largest Q of a Q-space file; required for T(r)/D(r) files
     modification: str = "lorch"
     r_range_A: tuple[float, float] = (1.0, 8.0)
+
+
+def measured_sets(entry: dict[str, Any], key: str) -> list[MeasuredSet]:
+    """The data sets of one glass (config ``analysis.measured_sq.<glass>``): ``{name: path | {file, quantity, ...}}``.
+
+    A plain path is an S(Q) file of the radiation its name says (``neutron`` or ``xray``); any other name needs
+    an object with ``radiation``. Raises one ValueError naming ``key.<name>``.
+    """
+    out = []
+    for name, value in entry.items():
+        spec = {"file": value} if isinstance(value, str) else dict(value)
+        if "radiation" not in spec and name not in RADIATIONS:
+            raise ValueError(f"{key}.{name}: say which radiation (radiation: neutron or xray), or name the set neutron or xray")
+        spec.setdefault("radiation", name)
+        if "r_range_A" in spec:
+            spec["r_range_A"] = tuple(spec["r_range_A"])
+        try:
+            out.append(MeasuredSet(path=str(spec.pop("file")), name=name, **spec))
+        except (KeyError, TypeError) as error:
+            raise ValueError(f"{key}.{name}: needs 'file' and only the keys of a measured set ({error})") from None
+    return out
+
+
+def as_dicts(sets: list[MeasuredSet]) -> list[dict[str, Any]]:
+    """Measured sets as plain dicts (JSON, Snakemake params); :func:`from_dicts` reverses it."""
+    return [{**asdict(m), "r_range_A": list(m.r_range_A)} for m in sets]
+
+
+def from_dicts(items: list[dict[str, Any]]) -> list[MeasuredSet]:
+    """Measured sets from :func:`as_dicts` output."""
+    names = {f.name for f in fields(MeasuredSet)}
+    return [MeasuredSet(**{**{k: v for k, v in d.items() if k in names}, "r_range_A": tuple(d.get("r_range_A", (1.0, 8.0)))}) for d in items]
+
+
+def measured_sq(data: MeasuredSet) -> pd.DataFrame | None:
+    """A Q-space set as S(Q) (columns Q_inv_A, S) for plots and the Q-space R_chi_FQ; None for T(r)/D(r) sets."""
+    if data.quantity not in ("S(Q)", "F(Q)"):
+        return None
+    q, y = read_columns(data.path).T
+    return pd.DataFrame({"Q_inv_A": q, "S": y if data.quantity == "S(Q)" else 1.0 + y / np.where(q > 0, q, np.nan)})
 
 
 def read_columns(path: str | Path) -> np.ndarray:

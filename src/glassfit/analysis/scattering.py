@@ -1,4 +1,4 @@
-"""Total neutron and X-ray structure factors (Faber–Ziman) from partial g(r), total PDFs, and R_chi.
+"""Total neutron and X-ray structure factors (Faber–Ziman) from partial g(r), total PDFs, and a Q-space R_chi_FQ.
 
 S_ab(Q) − 1 = 4πρ₀ ∫₀^rmax r² [g_ab(r) − 1] sin(Qr)/(Qr) M(r) dr, with the Lorch window
 M(r) = sin(πr/rmax)/(πr/rmax) (or 1). Totals: S(Q) − 1 = Σ_ab c_a c_b w_a w_b [S_ab(Q) − 1] / (Σ_a c_a w_a)²
@@ -6,17 +6,27 @@ with w = coherent neutron scattering length b (periodictable; natural B or ¹¹B
 factor f(Q) of the neutral atom (Waasmaier & Kirfel, Acta Cryst. A51 (1995) 416, via xraydb).
 Total PDFs are G(r) = 4πρ₀r[g(r) − 1] = (2/π) ∫_{Qmin}^{Qmax} Q[S(Q) − 1] M(Q) sin(Qr) dQ (Å⁻², the
 PDFgui convention), with M(Q) the Lorch window in Q when enabled — the transform an experiment does.
+R_chi_FQ compares F(Q) = Q[S(Q) − 1] with a measured S(Q)/F(Q) set weighted as that set says; Wright's
+R_chi proper is in real space (glassfit.analysis.measured), computed on the replica mean when gathering.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+if TYPE_CHECKING:
+    from .measured import MeasuredSet
 
-def neutron_lengths_fm(elements: list[str], boron_isotope: str = "natural") -> dict[str, float]:
+
+#: the settings S(Q) depends on, recorded in scattering.json so that gathering can recompute it at a common r_max
+SQ_SETTINGS = ("q_min_inv_A", "q_max_inv_A", "q_step_inv_A", "lorch", "boron_isotope")
+
+
+def neutron_lengths_fm(elements: list[str], boron_isotope: str = "11B") -> dict[str, float]:
     """Coherent neutron scattering lengths b_c (fm) from periodictable (Sears 1992 tables)."""
     import periodictable as pt
 
@@ -52,16 +62,19 @@ def partial_structure_factors(
 
 
 def faber_ziman_total(
-    s_ab: dict[str, np.ndarray], conc: dict[str, float], weights: dict[str, np.ndarray | float]
+    s_ab: dict[str, np.ndarray], conc: dict[str, float], weights: dict[str, np.ndarray | float], normalisation: str = "<f>^2"
 ) -> np.ndarray:
-    """Faber–Ziman total S(Q) from unordered partials ``"a-b"`` (both orders weighted)."""
-    mean_w = sum(conc[e] * np.asarray(weights[e]) for e in conc)
+    """Faber–Ziman total S(Q) from unordered partials ``"a-b"`` (both orders weighted), normalised by <w>^2 or <w^2>."""
+    if normalisation == "<f^2>":
+        norm = sum(conc[e] * np.asarray(weights[e]) ** 2 for e in conc)
+    else:
+        norm = sum(conc[e] * np.asarray(weights[e]) for e in conc) ** 2
     total = 0.0
     for key, s in s_ab.items():
         a, b = key.split("-")
         mult = 1.0 if a == b else 2.0
         total = total + mult * conc[a] * conc[b] * np.asarray(weights[a]) * np.asarray(weights[b]) * (s - 1.0)
-    return 1.0 + total / mean_w**2
+    return 1.0 + total / norm
 
 
 def total_pdf(q: np.ndarray, s: np.ndarray, r: np.ndarray, use_lorch: bool) -> np.ndarray:
@@ -71,9 +84,13 @@ def total_pdf(q: np.ndarray, s: np.ndarray, r: np.ndarray, use_lorch: bool) -> n
     return (2 / np.pi) * np.trapezoid(f[None, :] * np.sin(np.outer(r, q)), q, axis=1)
 
 
-def structure_factors(pdf_result: dict, settings: dict) -> dict:
-    """Neutron and X-ray S(Q) (with partials) and total G(r) from a :class:`PDFAccumulator` result."""
-    table, meta = pdf_result["table"], pdf_result["meta"]
+def structure_factors(pdf_result: dict, settings: dict, r_max: float | None = None) -> dict:
+    """Neutron and X-ray S(Q) (with partials) and total G(r) from a :class:`PDFAccumulator` result, g(r) cut at ``r_max``."""
+    from .measured import from_dicts
+
+    table, meta = pdf_result["table"], dict(pdf_result["meta"])
+    if r_max is not None:
+        table, meta["r_max_A"] = table[table["r_A"] < r_max], float(r_max)
     r = table["r_A"].to_numpy()
     q = np.arange(settings["q_min_inv_A"], settings["q_max_inv_A"] + 1e-9, settings["q_step_inv_A"])
     g = {c[2:]: table[c].to_numpy() for c in table.columns if c.startswith("g_")}
@@ -104,30 +121,41 @@ def structure_factors(pdf_result: dict, settings: dict) -> dict:
         "q_range_inv_A": [float(q[0]), float(q[-1])],
         "number_density_inv_A3": rho0,
         "r_max_A": meta["r_max_A"],
+        "settings": {k: settings[k] for k in SQ_SETTINGS},
     }
-    comparisons = {}
-    for kind, key in (("neutron", "experimental_sq_neutron_csv"), ("xray", "experimental_sq_xray_csv")):
-        if settings.get(key):
-            exp = read_measured_sq(settings[key])
-            comparisons[kind] = {"csv": str(settings[key]), "R_chi": r_chi(q, sq[f"S_{kind}"].to_numpy(), exp)}
-    out_meta["comparison"] = comparisons
-    out_meta["R_chi_definition"] = (
-        "Wright's R_chi = sqrt(sum[F_sim - F_exp]^2 / sum F_exp^2) with F(Q) = Q[S(Q)-1], over the measured Q "
-        "points inside the simulated Q range (simulation interpolated)"
+    out_meta["comparison"] = {m.name: {"file": m.path, "R_chi_FQ": r_chi_fq(q, s_ab, conc, m)} for m in from_dicts(settings.get("measured", []))
+                              if m.quantity in ("S(Q)", "F(Q)")}
+    out_meta["R_chi_FQ_definition"] = (
+        "sqrt(sum[F_sim - F_exp]^2 / sum F_exp^2) with F(Q) = Q[S(Q)-1] weighted as the measured set says, over its Q points "
+        "inside the simulated Q range (simulation interpolated); Wright's R_chi proper (T(r)) is in the gathered summary"
     )
     return {"sq": sq, "gr": gr, "meta": out_meta}
 
 
+def r_chi_fq(q: np.ndarray, s_ab: dict[str, np.ndarray], conc: dict[str, float], data: MeasuredSet) -> float:
+    """R_chi_FQ of the simulated partials against one measured S(Q)/F(Q) set, weighted by its radiation, isotope and normalisation."""
+    from .measured import measured_sq
+
+    if data.radiation == "neutron":
+        w, norm = neutron_lengths_fm(list(conc), data.boron_isotope), "<f>^2"
+    else:
+        w, norm = xray_form_factors(list(conc), q), data.xray_normalisation
+    try:
+        return r_chi(q, faber_ziman_total(s_ab, conc, w, norm), measured_sq(data))
+    except ValueError as error:
+        raise ValueError(f"{data.path}: {error}") from None
+
+
 def read_measured_sq(path: str | Path) -> pd.DataFrame:
-    """A measured S(Q) CSV: first two numeric columns taken as Q (Å⁻¹) and S; '#' lines are comments."""
-    df = pd.read_csv(path, comment="#")
-    if df.shape[1] < 2:
-        raise ValueError(f"{path}: measured S(Q) CSV needs two columns (Q, S)")
-    return pd.DataFrame({"Q_inv_A": df.iloc[:, 0].astype(float), "S": df.iloc[:, 1].astype(float)})
+    """A measured S(Q) file (glassfit.analysis.measured.read_columns format) as columns Q_inv_A, S."""
+    from .measured import read_columns
+
+    q, s = read_columns(path).T
+    return pd.DataFrame({"Q_inv_A": q, "S": s})
 
 
 def r_chi(q_sim: np.ndarray, s_sim: np.ndarray, measured: pd.DataFrame) -> float:
-    """Wright's R_chi between simulated and measured S(Q) (see module docstring for the definition)."""
+    """R_chi_FQ between simulated and measured S(Q) (see module docstring for the definition)."""
     qe, se = measured["Q_inv_A"].to_numpy(), measured["S"].to_numpy()
     m = (qe >= q_sim[0]) & (qe <= q_sim[-1])
     if m.sum() < 2:

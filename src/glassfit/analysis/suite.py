@@ -7,7 +7,10 @@ name and renamed):
 - ``pdf.csv`` / ``pdf.json``  partial g(r) and running CNs / metadata
 - ``angles.csv`` / ``angles.json``  bond angle distributions / means
 - ``rings.json``  ring size distribution and mean ring size
-- ``sq.csv``, ``gr_total.csv``, ``scattering.json``  S(Q) (neutron, X-ray, partials), total G(r), R_chi
+- ``sq.csv``, ``gr_total.csv``, ``scattering.json``  S(Q) (neutron, X-ray, partials), total G(r), R_chi_FQ
+
+:func:`gather` recomputes every replica's S(Q) and G(r) from its g(r) cut at the smallest r_max of the replicas
+(one resolution), and computes Wright's real-space R_chi on the replica-mean g(r) (``R_chi_<set>``).
 - ``summary.json``  the scalars of all analyses as one flat dict (keys with units)
 """
 
@@ -29,6 +32,7 @@ from .angles import AnglesAccumulator
 from .coordination import CoordinationAccumulator
 from .core import FrameContext, cutoff_lookup, mean_std, resolve_settings
 from .pdf import PDFAccumulator
+from .measured import from_dicts, r_chi_real_space
 from .rings import RingsAccumulator
 from .scattering import structure_factors
 
@@ -151,8 +155,8 @@ def summarize(results: dict) -> dict[str, float | None | str]:
             out[f"ring_fraction_{size}"] = frac
     sc = results.get("scattering")
     if sc:
-        for kind, comp in sc["meta"]["comparison"].items():
-            out[f"R_chi_{kind}"] = comp["R_chi"]
+        for name, comp in sc["meta"]["comparison"].items():
+            out[f"R_chi_FQ_{name}"] = comp["R_chi_FQ"]
     p = results.get("pdf")
     if p:
         out["number_density_inv_A3"] = p["meta"]["number_density_inv_A3"]
@@ -179,7 +183,7 @@ def run_suite(
         write_json(outdir / "coordination.json", res["coordination"])
     if "pdf" in res:
         write_csv(outdir / "pdf.csv", res["pdf"]["table"])
-        write_json(outdir / "pdf.json", res["pdf"]["meta"])
+        write_json(outdir / "pdf.json", {**res["pdf"]["meta"], "measured": s["measured"]})
     if "angles" in res:
         write_csv(outdir / "angles.csv", res["angles"]["table"])
         write_json(outdir / "angles.json", res["angles"]["meta"])
@@ -220,20 +224,15 @@ def gather(run_dirs: Sequence[str | Path], outdir: str | Path, extra: dict | Non
     out["runs"] = [str(d) for d in run_dirs]
     out.update(extra or {})
     outdir = Path(outdir)
-    write_json(outdir / "summary.json", out)
+    curves = {name: [pd.read_csv(d / name) for d in run_dirs if (d / name).exists()] for name in CURVE_FILES}
+    curves.update(common_r_max_scattering(run_dirs))
     for name, x in CURVE_FILES.items():
-        tabs = [pd.read_csv(d / name) for d in run_dirs if (d / name).exists()]
-        if not tabs:
-            continue
-        n = min(len(t) for t in tabs)
-        cols = [c for c in tabs[0].columns if c != x and all(c in t for t in tabs)]
-        stack = np.stack([t[cols].to_numpy()[:n] for t in tabs])  # (runs, n, cols)
-        data = {x: tabs[0][x].to_numpy()[:n]}
-        with np.errstate(invalid="ignore"):
-            for k, c in enumerate(cols):
-                data[f"{c}_mean"] = np.nanmean(stack[:, :, k], axis=0) if len(tabs) else stack[0, :, k]
-                data[f"{c}_std"] = np.nanstd(stack[:, :, k], axis=0, ddof=1) if len(tabs) > 1 else np.full(n, np.nan)
-        write_csv(outdir / name, pd.DataFrame(data))
+        if curves[name]:
+            write_csv(outdir / name, average_curves(curves[name], x))
+    if (outdir / "pdf.csv").exists():
+        write_json(outdir / "pdf.json", gathered_pdf_meta(run_dirs))
+        out.update(r_chi_of_mean(run_dirs, pd.read_csv(outdir / "pdf.csv"), outdir))
+    write_json(outdir / "summary.json", out)
     rings = [json.loads((d / "rings.json").read_text()) for d in run_dirs if (d / "rings.json").exists()]
     if rings:
         per_t = [r["rings_per_T"] for r in rings if r["rings_per_T"] is not None]
@@ -252,3 +251,69 @@ def gather(run_dirs: Sequence[str | Path], outdir: str | Path, extra: dict | Non
             },
         )
     return out
+
+
+def average_curves(tabs: Sequence[pd.DataFrame], x: str) -> pd.DataFrame:
+    """Replica curves → ``<column>_mean`` / ``<column>_std`` on the shortest common ``x`` grid."""
+    n = min(len(t) for t in tabs)
+    cols = [c for c in tabs[0].columns if c != x and all(c in t for t in tabs)]
+    stack = np.stack([t[cols].to_numpy()[:n] for t in tabs])  # (runs, n, cols)
+    data = {x: tabs[0][x].to_numpy()[:n]}
+    with np.errstate(invalid="ignore"):
+        for k, c in enumerate(cols):
+            data[f"{c}_mean"] = np.nanmean(stack[:, :, k], axis=0)
+            data[f"{c}_std"] = np.nanstd(stack[:, :, k], axis=0, ddof=1) if len(tabs) > 1 else np.full(n, np.nan)
+    return pd.DataFrame(data)
+
+
+def common_r_max(pdf_metas: Sequence[dict]) -> float:
+    """The r_max curves compared with each other share: the smallest of theirs (pdf_r_max_A when set, else the smallest half box)."""
+    return min(float(m["r_max_A"]) for m in pdf_metas)
+
+
+def common_r_max_scattering(run_dirs: Sequence[Path]) -> dict[str, list[pd.DataFrame]]:
+    """Every replica's S(Q) and G(r) recomputed from its g(r) cut at the replicas' common r_max ({} if they share it already)."""
+    runs = [d for d in run_dirs if (d / "scattering.json").exists() and (d / "pdf.csv").exists()]
+    metas = [json.loads((d / "pdf.json").read_text()) for d in runs]
+    if len(runs) < len(run_dirs) or len({m["r_max_A"] for m in metas}) <= 1:
+        return {}
+    r_max = common_r_max(metas)
+    res = [structure_factors({"table": pd.read_csv(d / "pdf.csv"), "meta": m}, json.loads((d / "scattering.json").read_text())["settings"], r_max)
+           for d, m in zip(runs, metas)]
+    return {"sq.csv": [r["sq"] for r in res], "gr_total.csv": [r["gr"] for r in res]}
+
+
+def gathered_pdf_meta(run_dirs: Sequence[Path]) -> dict:
+    """pdf.json of the replica mean: the first run's, with the mean number density, the common r_max and the S(Q) settings."""
+    metas = [json.loads((d / "pdf.json").read_text()) for d in run_dirs if (d / "pdf.json").exists()]
+    scattering = [json.loads((d / "scattering.json").read_text()) for d in run_dirs if (d / "scattering.json").exists()]
+    return {**metas[0], "number_density_inv_A3": float(np.mean([m["number_density_inv_A3"] for m in metas])), "r_max_A": common_r_max(metas),
+            "sq_settings": scattering[0]["settings"] if scattering else None, "n_runs": len(metas)}
+
+
+def comparable_sq(structure_dirs: dict[str, Path]) -> dict[str, pd.DataFrame]:
+    """Gathered S(Q) of the compared folders (label → gathered dir), recomputed from the mean g(r) at their common r_max when theirs differ."""
+    folders = {k: Path(v) for k, v in structure_dirs.items() if (Path(v) / "sq.csv").exists()}
+    metas = {k: json.loads((d / "pdf.json").read_text()) for k, d in folders.items() if (d / "pdf.json").exists()}
+    if len(metas) < len(folders) or len({m["r_max_A"] for m in metas.values()}) <= 1:
+        return {k: pd.read_csv(d / "sq.csv") for k, d in folders.items()}
+    r_max = common_r_max(list(metas.values()))
+    out = {}
+    for k, d in folders.items():
+        mean = pd.read_csv(d / "pdf.csv")
+        table = mean[["r_A"] + [c for c in mean if c.startswith("g_") and c.endswith("_mean")]].rename(columns=lambda c: c.removesuffix("_mean"))
+        out[k] = structure_factors({"table": table, "meta": metas[k]}, metas[k]["sq_settings"], r_max)["sq"]
+    return out
+
+
+def r_chi_of_mean(run_dirs: Sequence[Path], mean_pdf: pd.DataFrame, outdir: Path) -> dict:
+    """Wright's R_chi of the replica-mean g(r) against each measured set (``R_chi_<set>``), details in ``comparison.json``."""
+    metas = [json.loads((d / "pdf.json").read_text()) for d in run_dirs if (d / "pdf.json").exists()]
+    sets = from_dicts(metas[0].get("measured", [])) if metas else []
+    if not sets:
+        return {}
+    rho0 = float(np.mean([m["number_density_inv_A3"] for m in metas]))
+    details = {m.name: r_chi_real_space(mean_pdf, metas[0]["concentrations"], rho0, m, suffix="_mean") for m in sets}
+    write_json(outdir / "comparison.json", {"definition": "Wright's R_chi on T(r) of the replica-mean g(r), broadened by each set's Q_max "
+                                            "and modification function (glassfit.analysis.measured)", "r_max_A": common_r_max(metas), "sets": details})
+    return {f"R_chi_{name}": {"mean": d["R_chi"], "std": None, "n": len(metas)} for name, d in details.items()}

@@ -21,6 +21,7 @@ import pandas as pd
 
 from glassfit.files import read_json, write_text
 
+from .measured import as_dicts, measured_sets
 from .suite import gather, run_suite
 
 #: the marker a run or candidate x glass gets instead of analysis files when it has nothing to analyse
@@ -34,17 +35,12 @@ def stage_analyses(campaign: dict, stage: str) -> list[str]:
 
 
 def run_settings(campaign: dict, glass_id: str, analyses: Sequence[str]) -> dict:
-    """run_suite settings of one glass: the campaign's definitions (B-O cutoff = md.b4_cutoff_A unless set) and measured S(Q)."""
+    """run_suite settings of one glass: the campaign's definitions (B-O cutoff = md.b4_cutoff_A unless set) and measured data."""
     a = campaign["analysis"]
     settings = copy.deepcopy(a["settings"])
     settings["coordination_cutoffs_A"].setdefault("B-O", campaign["md"]["b4_cutoff_A"])
-    measured = a["measured_sq"].get(glass_id, {})
-    return {
-        **settings,
-        "analyses": list(analyses),
-        "experimental_sq_neutron_csv": measured.get("neutron"),
-        "experimental_sq_xray_csv": measured.get("xray"),
-    }
+    measured = measured_sets(a["measured_sq"].get(glass_id, {}), f"analysis.measured_sq.{glass_id}")
+    return {**settings, "analyses": list(analyses), "measured": as_dicts(measured)}
 
 
 def md_scalars(properties: dict) -> dict[str, float | None]:
