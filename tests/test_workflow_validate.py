@@ -110,3 +110,13 @@ def test_glassfit_report_prints_the_validation_table(workdir):
     proc = subprocess.run([str(Path(sys.executable).parent / "glassfit"), "report", "--configfile", "config.yaml"], cwd=workdir, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("# Validation of `tiny`") and "final/validation/B4_vs_B2O3.png" in proc.stdout
+
+
+def test_html_report_of_a_validation_only_campaign(workdir):
+    import zipfile
+
+    proc = snakemake(workdir, "--report", "results/tiny/report.zip")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    with zipfile.ZipFile(workdir / "results/tiny/report.zip") as archive:
+        pngs = {Path(n).name for n in archive.namelist() if n.endswith(".png")}
+    assert {"density_vs_B2O3.png", "B4_vs_B2O3.png", "partial_pdfs.png"} <= pngs
