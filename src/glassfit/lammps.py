@@ -10,6 +10,7 @@ import os
 import shlex
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -17,6 +18,16 @@ from pathlib import Path
 
 class LammpsNotFound(RuntimeError):
     """The configured LAMMPS executable does not exist."""
+
+
+class LaunchFailed(RuntimeError):
+    """LAMMPS never started (the MPI launcher or MPI_Init failed): a job failure, not a failed simulation."""
+
+
+#: Launches of one LAMMPS run before a launch failure stops the job: MPI start-up can fail now and then
+#: (seen: MPICH's MPI_Init under `srun --mpi=pmi2` on the test cluster, about one job in ten), a later try works.
+LAUNCH_TRIES = 3
+LAUNCH_PAUSE_S = 2.0  # before the second try; twice that before the third
 
 
 def _wheel_file(dist: str, suffix: str) -> Path | None:
@@ -81,11 +92,22 @@ def find(executable: str | None = None, launcher: str | None = None) -> Launcher
 
 
 def run(launcher: Launcher, ranks: int, input_file: str, workdir: Path, log: str = "log.lammps", timeout_s: float | None = None) -> int:
-    """Run LAMMPS in ``workdir``; screen output goes to ``screen.txt``. Returns the exit code."""
+    """Run LAMMPS in ``workdir``; screen output goes to ``screen.txt``. Returns the exit code.
+
+    A launch that ends before LAMMPS wrote its log (MPI start-up failed) is tried again, up to
+    :data:`LAUNCH_TRIES` times, then raises :class:`LaunchFailed`: such a run says nothing about the potential.
+    """
     cmd = launcher.command(ranks, ["-in", input_file, "-log", log, "-nocite"])
-    with open(workdir / "screen.txt", "w") as screen:
-        proc = subprocess.run(cmd, cwd=workdir, env=launcher.environment(), stdout=screen, stderr=subprocess.STDOUT, timeout=timeout_s)
-    return proc.returncode
+    for attempt in range(1, LAUNCH_TRIES + 1):
+        with open(workdir / "screen.txt", "w") as screen:
+            proc = subprocess.run(cmd, cwd=workdir, env=launcher.environment(), stdout=screen, stderr=subprocess.STDOUT, timeout=timeout_s)
+        if proc.returncode == 0 or (workdir / log).exists():
+            return proc.returncode
+        last = ((workdir / "screen.txt").read_text(errors="replace").strip().splitlines() or [""])[0][:200]
+        (workdir / "screen.txt").rename(workdir / f"screen.launch{attempt}.txt")
+        if attempt < LAUNCH_TRIES:
+            time.sleep(LAUNCH_PAUSE_S * attempt)
+    raise LaunchFailed(f"{workdir}: LAMMPS did not start in {LAUNCH_TRIES} launches ({shlex.join(cmd[:4])} ... exited {proc.returncode}: {last})")
 
 
 def for_job(executable: str | None = None, launcher: str | None = None, mpi: str | None = None) -> Launcher:

@@ -1,0 +1,43 @@
+"""Launching LAMMPS: a launch that dies before LAMMPS starts (MPI start-up) is retried, then stops the job.
+
+The real launcher is exercised by every LAMMPS test; here a stand-in executable fails the way MPICH's MPI_Init
+did under `srun --mpi=pmi2` on the test cluster (exit code, no LAMMPS log), to check the retry logic itself.
+"""
+
+import stat
+
+import pytest
+
+from glassfit import lammps
+
+#: Fails without a log for the first FAILS launches (counted in a file), then acts like LAMMPS: writes the
+#: log named by -log and exits 0.
+FAKE = """#!/bin/sh
+n=$(cat launches 2>/dev/null || echo 0); n=$((n + 1)); echo $n > launches
+if [ $n -le {fails} ]; then echo "Abort(878331022) on node 0: Fatal error in internal_Init"; exit 142; fi
+while [ $# -gt 0 ]; do if [ "$1" = "-log" ]; then echo "LAMMPS (fake)" > "$2"; fi; shift; done
+"""
+
+
+def fake_launcher(tmp_path, fails: int) -> lammps.Launcher:
+    exe = tmp_path / "lmp"
+    exe.write_text(FAKE.format(fails=fails))
+    exe.chmod(exe.stat().st_mode | stat.S_IEXEC)
+    return lammps.Launcher(executable=exe, mpiexec=[])
+
+
+@pytest.fixture(autouse=True)
+def no_pause(monkeypatch):
+    monkeypatch.setattr(lammps, "LAUNCH_PAUSE_S", 0.0)
+
+
+def test_a_failed_launch_is_tried_again(tmp_path):
+    assert lammps.run(fake_launcher(tmp_path, fails=2), 1, "in.lammps", tmp_path) == 0
+    assert (tmp_path / "launches").read_text().strip() == "3" and (tmp_path / "log.lammps").exists()
+    assert "internal_Init" in (tmp_path / "screen.launch1.txt").read_text()  # each failed launch's output is kept
+
+
+def test_a_launch_that_keeps_failing_stops_the_job_naming_the_run(tmp_path):
+    with pytest.raises(lammps.LaunchFailed, match=rf"{tmp_path}: LAMMPS did not start in 3 launches .*exited 142: Abort"):
+        lammps.run(fake_launcher(tmp_path, fails=99), 1, "in.lammps", tmp_path)
+    assert (tmp_path / "launches").read_text().strip() == "3"
