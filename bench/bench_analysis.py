@@ -97,19 +97,13 @@ def alternatives(frames, n: int = 1) -> None:
     except ImportError:
         print("freud not installed: skipping freud comparisons")
     try:
-        from ovito.data import DataCollection, ParticleType
         from ovito.modifiers import CoordinationAnalysisModifier
         from ovito.pipeline import Pipeline, StaticSource
 
+        from glassfit.analysis.render import ovito_data
+
         def ovito_pdf(f):
-            dc = DataCollection()
-            dc.create_cell(np.column_stack([np.diag(f.box_len), f.box_lo]), pbc=(True, True, True))
-            parts = dc.create_particles(count=len(f.ids))
-            parts.create_property("Position", data=f.positions)
-            tp = parts.create_property("Particle Type", data=f.types)
-            for k, e in enumerate(ELEMENTS):
-                tp.types.append(ParticleType(id=k + 1, name=e))
-            pipe = Pipeline(source=StaticSource(data=dc))
+            pipe = Pipeline(source=StaticSource(data=ovito_data(f, ELEMENTS)))
             pipe.modifiers.append(CoordinationAnalysisModifier(cutoff=r_max, number_of_bins=nb, partial=True))
             return pipe.compute()
 
@@ -117,14 +111,7 @@ def alternatives(frames, n: int = 1) -> None:
         from ovito.modifiers import CreateBondsModifier, FindRingsModifier
 
         def ovito_rings(f):
-            dc = DataCollection()
-            dc.create_cell(np.column_stack([np.diag(f.box_len), f.box_lo]), pbc=(True, True, True))
-            parts = dc.create_particles(count=len(f.ids))
-            parts.create_property("Position", data=f.positions)
-            tp = parts.create_property("Particle Type", data=f.types)
-            for k, e in enumerate(ELEMENTS):
-                tp.types.append(ParticleType(id=k + 1, name=e))
-            pipe = Pipeline(source=StaticSource(data=dc))
+            pipe = Pipeline(source=StaticSource(data=ovito_data(f, ELEMENTS)))
             bonds = CreateBondsModifier(mode=CreateBondsModifier.Mode.Pairwise)
             for t in ("Si", "B"):
                 bonds.set_pairwise_cutoff(t, "O", 2.0)

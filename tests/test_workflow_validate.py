@@ -104,6 +104,13 @@ def test_figures_show_every_set(workdir):
     for png in [final / "validation/density_vs_B2O3.png", final / "validation/B4_vs_B2O3.png", *(final / f"structure/{g}/partial_pdfs.png" for g in GLASSES)]:
         assert png.stat().st_size > 10_000, png
     assert not (final / "summary.md").exists()
+    # OVITO pictures of each set's final structures: one per glass (640 x 480, tests/test_render.py checks the
+    # colours) and a montage per set
+    from PIL import Image
+
+    for s in SETS:
+        assert [Image.open(final / f"pictures/{s}/{g}.png").size for g in GLASSES] == [(640, 480)] * len(GLASSES)
+        assert (final / f"pictures/{s}.png").stat().st_size > 10_000
 
 
 def test_glassfit_report_prints_the_validation_table(workdir):
@@ -119,4 +126,4 @@ def test_html_report_of_a_validation_only_campaign(workdir):
     assert proc.returncode == 0, proc.stderr[-3000:]
     with zipfile.ZipFile(workdir / "results/tiny/report.zip") as archive:
         pngs = {Path(n).name for n in archive.namelist() if n.endswith(".png")}
-    assert {"density_vs_B2O3.png", "B4_vs_B2O3.png", "partial_pdfs.png"} <= pngs
+    assert {"density_vs_B2O3.png", "B4_vs_B2O3.png", "partial_pdfs.png", *(f"{s}.png" for s in SETS)} <= pngs

@@ -317,7 +317,7 @@ def write_b2o3_figures(table: pd.DataFrame, outputs: Mapping[str, str | Path]) -
 
 
 def final_targets(campaign: dict, results: str) -> list[str]:
-    """The validation's products in final/: properties table and figures, structure table and figures."""
+    """The validation's products in final/: properties table and figures, structure table and figures, pictures."""
     if not validates(campaign):
         return []
     analyses = campaign["analysis"]["validation_analyses"]
@@ -325,4 +325,5 @@ def final_targets(campaign: dict, results: str) -> list[str]:
     out.append(f"{results}/final/structure/validation.csv")
     out += [f"{results}/final/structure/{name}.png" for name in b2o3_figures(analyses)]
     out += [f"{results}/final/structure/{glass}/{name}.png" for glass in glass_ids(campaign) for name in glass_figures(analyses)]
+    out += [f"{results}/final/pictures/{label}.png" for label in labels(campaign)]
     return out

@@ -94,3 +94,23 @@ rule validation_figures:
     localrule: True
     script:
         "../../scripts/validation_figures.py"
+
+
+# Pictures of one validated set's final structures (replica 0 of every validation glass; OVITO, software renderer):
+# species colours, boron by coordination (B3 / B4 at md.b4_cutoff_A), and a montage of the glasses.
+rule validation_pictures:
+    input:
+        lambda w: [f"{RESULTS}/validation/runs/{w.label}/{g}/r0/properties.json" for g in VALIDATION_GLASSES],
+    output:
+        pictures=[report(f"{RESULTS}/final/pictures/{{label}}/{g}.png", caption="../report/pictures.rst", category="structure", subcategory="pictures", labels={"set": "{label}", "figure": g}) for g in VALIDATION_GLASSES],
+        montage=report(f"{RESULTS}/final/pictures/{{label}}.png", caption="../report/pictures.rst", category="structure", subcategory="pictures", labels={"set": "{label}", "figure": "all glasses"}),
+    log:
+        f"{RESULTS}/logs/validation/pictures-{{label}}.log",
+    params:
+        glasses=VALIDATION_GLASSES,
+        b4_cutoff_A=CAMPAIGN["md"]["b4_cutoff_A"],
+    wildcard_constraints:
+        label=VALIDATION_LABELS,
+    localrule: True
+    script:
+        "../../scripts/render_structures.py"

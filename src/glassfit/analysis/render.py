@@ -43,19 +43,30 @@ def atom_colours(frame: Frame, elements: Sequence[str], b4_cutoff_A: float) -> t
     return colours, radii
 
 
+def ovito_data(frame: Frame, elements: Sequence[str], data=None):
+    """One of our frames as an OVITO DataCollection (a new one, or ``data`` filled in, as a PythonSource gets it):
+    periodic cell, wrapped positions, types named by element."""
+    from ovito.data import DataCollection, ParticleType
+
+    data = DataCollection() if data is None else data
+    data.create_cell(np.column_stack([np.diag(frame.box_len), frame.box_lo]), pbc=(True, True, True))
+    parts = data.create_particles(count=len(frame.types))
+    parts.create_property("Position", data=np.mod(frame.positions - frame.box_lo, frame.box_len) + frame.box_lo)
+    types = parts.create_property("Particle Type", data=frame.types)
+    for k, element in enumerate(elements):
+        types.types.append(ParticleType(id=k + 1, name=element))
+    return data
+
+
 def render_frame(frame: Frame, elements: Sequence[str], path: str | Path, b4_cutoff_A: float = 1.8, size: tuple[int, int] = (640, 480)) -> Path:
     """Render one frame (perspective view, box outline) to a PNG with OVITO's Tachyon renderer; written atomically."""
-    from ovito.data import DataCollection
     from ovito.pipeline import Pipeline, StaticSource
     from ovito.vis import TachyonRenderer, Viewport
 
     colours, radii = atom_colours(frame, elements, b4_cutoff_A)
-    data = DataCollection()
-    data.create_cell(np.column_stack([np.diag(frame.box_len), frame.box_lo]), pbc=(True, True, True))
-    parts = data.create_particles(count=len(frame.types))
-    parts.create_property("Position", data=np.mod(frame.positions - frame.box_lo, frame.box_len) + frame.box_lo)
-    parts.create_property("Color", data=colours)
-    parts.create_property("Radius", data=radii)
+    data = ovito_data(frame, elements)
+    data.particles_.create_property("Color", data=colours)
+    data.particles_.create_property("Radius", data=radii)
     pipeline = Pipeline(source=StaticSource(data=data))
     pipeline.add_to_scene()
     try:
