@@ -121,11 +121,14 @@ def test_validated_named_sets_are_rendered_complete():
 
 def test_final_targets_follow_the_section():
     assert validation.final_targets(resolved(validation_analyses=[]), "R") == []
-    targets = validation.final_targets(resolved(validation_analyses=["coordination", "angles"], validation_glasses=["10B", "50B"]), "R")
+    campaign = resolved(validation_analyses=["coordination", "angles"], validation_glasses=["10B", "50B"])
+    targets = validation.final_targets(campaign, "R")
+    assert validation.labels(campaign) == ["best", "start", "yang2026_bo", "yang2026_cmaes", "yang2026_b4"]
     assert targets == [
         "R/final/validation/properties.csv", "R/final/validation/properties.md", "R/final/validation/density_vs_B2O3.png",
         "R/final/validation/B4_vs_B2O3.png", "R/final/structure/validation.csv", "R/final/structure/mean_XOX_vs_B2O3.png", "R/final/structure/density_vs_XOX.png",
         "R/final/structure/10B/bond_angles.png", "R/final/structure/50B/bond_angles.png",
+        *(f"R/final/pictures/{label}.png" for label in validation.labels(campaign)),
     ]
 
 
