@@ -110,6 +110,7 @@ def test_validation_table_and_figures(results):
     assert np.isfinite(table["R_chi_neutron_mean"]).all()  # compared with the measured S(Q)
     for png in [results / "final/structure/10B" / f"{name}.png" for name in GLASS_FIGURES] + [results / "final/structure" / f"{name}.png" for name in TREND_FIGURES]:
         assert png.is_file() and png.stat().st_size > 5000, png
+    assert "Validation (best, start side by side on 10B" in (results / "final/summary.md").read_text()  # the summary points there
 
 
 def test_iteration_runs_get_the_iteration_analyses(results):

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from glassfit import config as cfg, learn, potential  # noqa: E402
+from glassfit import config as cfg, learn, potential, validation  # noqa: E402
 from glassfit.learn.settings import inert_glasses  # noqa: E402
 from glassfit.files import read_json, write_csv, write_text  # noqa: E402
 
@@ -216,6 +216,13 @@ def summary(dataset: pd.DataFrame, ranking: pd.DataFrame, campaign: dict, stop_r
     if learn.settings(campaign)["mode"] == "pareto":
         files += ", `pareto.csv` and `pareto.png` (density vs B4 trade-off)"
     lines += ["", f"Files: {files}.", ""]
+    if validation.validates(campaign):
+        lines += [
+            f"Validation ({', '.join(validation.labels(campaign))} side by side on {', '.join(validation.glass_ids(campaign))}; "
+            "written after its MD): `validation/properties.md` (density and B4 vs experiment, RMSE and objective per set), "
+            "`validation/*_vs_B2O3.png`, `structure/` (structure per glass, every set on one plot), `pictures/` (final structures).",
+            "",
+        ]
     return "\n".join(lines)
 
 
