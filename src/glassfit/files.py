@@ -46,6 +46,6 @@ def _cached_yaml(path: Path, mtime_ns: int):
 
 
 def read_yaml_once(path: str | Path):
-    """A YAML file that does not change while a process runs (the schemas), parsed once per process; a copy."""
+    """A YAML file read again and again by one process (the schemas), parsed once (again if it changed); a copy."""
     path = Path(path).resolve()
     return copy.deepcopy(_cached_yaml(path, path.stat().st_mtime_ns))

@@ -33,6 +33,7 @@ def _steps(config: dict) -> tuple[np.ndarray, list[tuple[str, np.ndarray]]]:
 
 
 def _sobol_points(config: dict) -> int:
+    """How many Sobol points the design has: learn.design.sobol_points, default 3 x the tunables."""
     n = settings(config)["design"]["sobol_points"]
     return 3 * len(param_names(config)) if n is None else int(n)
 
