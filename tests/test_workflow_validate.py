@@ -117,6 +117,9 @@ def test_glassfit_report_prints_the_validation_table(workdir):
     proc = subprocess.run([str(Path(sys.executable).parent / "glassfit"), "report", "--configfile", "config.yaml"], cwd=workdir, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("# Validation of `tiny`") and "final/validation/B4_vs_B2O3.png" in proc.stdout
+    # glassfit status (iterations of a fit) points a validation-only campaign to glassfit report, in one line
+    proc = subprocess.run([str(Path(sys.executable).parent / "glassfit"), "status", "results/tiny"], cwd=workdir, capture_output=True, text=True)
+    assert proc.returncode != 0 and "validation-only campaign: `glassfit report --configfile" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
 
 def test_html_report_of_a_validation_only_campaign(workdir):

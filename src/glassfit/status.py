@@ -21,7 +21,8 @@ def status(results: str | Path) -> dict:
     """A JSON-ready summary of the campaign in ``results`` (``<results_dir>/<campaign>``)."""
     results = Path(results)
     if not (results / SNAPSHOT).exists():
-        raise FileNotFoundError(f"{results}: no glassfit campaign here ({SNAPSHOT} missing; has the workflow started?)")
+        hint = "a validation-only campaign: `glassfit report --configfile <its config>`" if (results / "validation").is_dir() else "has the workflow started?"
+        raise FileNotFoundError(f"{results}: no fitting campaign here ({SNAPSHOT} missing; {hint})")
     campaign = read_json(results / SNAPSHOT)
     runs = {"expected": 0, "ok": 0, "failed": 0}
     iterations, stop_reason, last_dataset = [], None, None
