@@ -273,16 +273,12 @@ def _load(folders: Mapping[str, str | Path], name: str) -> dict[str, pd.DataFram
 def write_glass_figures(structure_dirs: Sequence[str | Path], glass_id: str, campaign: dict, outputs: Mapping[str, str | Path]) -> None:
     """Draw the per-glass structure figures named in ``outputs``, every validated set (folders ``.../<label>/<glass>``) on one plot."""
     from glassfit.analysis import plots  # matplotlib: only for the figures
-    from glassfit.analysis.scattering import read_measured_sq
+    from glassfit.analysis.measured import measured_sets, measured_sq
     from glassfit.analysis.suite import comparable_sq  # S(Q) of every set at their common r_max (one resolution)
 
     folders = {Path(d).parent.name: d for d in structure_dirs}
-    measured = {}  # measured S(Q) by radiation, drawn under every set's curve
-    for name, entry in campaign["analysis"]["measured_sq"].get(glass_id, {}).items():
-        spec = {"file": entry} if isinstance(entry, str) else entry
-        if spec.get("quantity", "S(Q)") == "S(Q)":
-            data = read_measured_sq(spec["file"])
-            measured[spec.get("radiation", name)] = {label: data for label in folders}
+    sets = measured_sets(campaign["analysis"]["measured_sq"].get(glass_id, {}), f"analysis.measured_sq.{glass_id}")
+    measured = {m.radiation: dict.fromkeys(folders, measured_sq(m)) for m in sets if m.quantity == "S(Q)"}  # under every set's curve
     draw = {
         "partial_pdfs": lambda path: plots.plot_partial_pdfs(_load(folders, "pdf.csv"), path),
         "bond_angles": lambda path: plots.plot_bond_angles(_load(folders, "angles.csv"), path),

@@ -12,7 +12,6 @@ R_chi proper is in real space (glassfit.analysis.measured), computed on the repl
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -144,14 +143,6 @@ def r_chi_fq(q: np.ndarray, s_ab: dict[str, np.ndarray], conc: dict[str, float],
         return r_chi(q, faber_ziman_total(s_ab, conc, w, norm), measured_sq(data))
     except ValueError as error:
         raise ValueError(f"{data.path}: {error}") from None
-
-
-def read_measured_sq(path: str | Path) -> pd.DataFrame:
-    """A measured S(Q) file (glassfit.analysis.measured.read_columns format) as columns Q_inv_A, S."""
-    from .measured import read_columns
-
-    q, s = read_columns(path).T
-    return pd.DataFrame({"Q_inv_A": q, "S": s})
 
 
 def r_chi(q_sim: np.ndarray, s_sim: np.ndarray, measured: pd.DataFrame) -> float:
