@@ -79,16 +79,19 @@ def check(campaign: dict, source: str) -> None:
     for gid, files in campaign["analysis"]["measured_sq"].items():
         if gid not in simulated:
             raise ConfigError(f"{source}: analysis.measured_sq.{gid}: glass {gid!r} is neither fitted nor validated by this campaign ({', '.join(simulated)})")
-        for name, entry in files.items():
-            path = entry if isinstance(entry, str) else entry.get("file")
-            if not Path(path).is_file():
-                raise ConfigError(f"{source}: analysis.measured_sq.{gid}.{name}: file {path} not found (paths are relative to the working directory)")
-            from glassfit.analysis.measured import read_columns  # only when there are measured data
+        from glassfit.analysis.measured import measured_sets, read_columns  # only when there are measured data
 
+        try:
+            sets = measured_sets(files, f"analysis.measured_sq.{gid}")
+        except ValueError as error:
+            raise ConfigError(f"{source}: {error}") from None
+        for m in sets:
+            if not Path(m.path).is_file():
+                raise ConfigError(f"{source}: analysis.measured_sq.{gid}.{m.name}: file {m.path} not found (paths are relative to the working directory)")
             try:
-                read_columns(path)  # its format, and one-line errors naming the file and line, are the analysis package's
+                read_columns(m.path)  # its format, and one-line errors naming the file and line, are the analysis package's
             except ValueError as error:
-                raise ConfigError(f"{error} (named in {source}: analysis.measured_sq.{gid}.{name})") from None
+                raise ConfigError(f"{error} (named in {source}: analysis.measured_sq.{gid}.{m.name})") from None
 
 
 def validation_campaign(campaign: dict, source: str) -> dict | None:
