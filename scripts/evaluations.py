@@ -6,8 +6,8 @@ from glassfit.files import write_csv
 
 log = logs.setup(snakemake.log[0])
 campaign = snakemake.params.campaign
-runs = gc.run_table(snakemake.input.runs)
+runs = gc.run_table(snakemake.input.runs, campaign)
 table = gc.evaluations(runs, pd.read_csv(snakemake.input.candidates), campaign, int(snakemake.wildcards.iteration))
 write_csv(snakemake.output.runs, runs)
 write_csv(snakemake.output.evaluations, table)
-log.info("%d runs (%d failed)\n%s", len(runs), int((runs["status"] != "ok").sum()), gc.format_comparison(gc.comparison(table, campaign)))
+log.info("%d runs (%d failed)\n%s", len(runs), int((runs["status"] != "ok").sum()), gc.format_comparison(table, campaign))

@@ -18,6 +18,7 @@ props = md.simulate(spec, gc.job_launcher(campaign, getattr(snakemake.resources,
 if props.get("n_resumes"):
     log.info("run %s resumed %d time(s) from restart files at steps %s", spec.run_id, props["n_resumes"], props.get("resumed_from_steps"))
 if props["status"] == "ok":
-    log.info("run %s ok: density %.4f g/cm3, B4 %s, %.1f s, %.2f ns/day", spec.run_id, props["density_g_cm3_mean"], props.get("B4_mean"), props["wall_time_s"], props["ns_per_day"])
+    measured = ", ".join(f"{t.name} {props.get(f'{t.name}_mean')}" for t in campaign.targets)
+    log.info("run %s ok: %s, %.1f s, %.2f ns/day", spec.run_id, measured, props["wall_time_s"], props["ns_per_day"])
 else:
     log.warning("run %s FAILED: %s", spec.run_id, props["reason"])

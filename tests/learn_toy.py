@@ -8,7 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from glassfit import config as glassfit_config
 from glassfit.learn.settings import denormalise, normalise
+from glassfit.model import Problem
 
 OPTIMUM = np.array([0.3, 0.7])
 GLASSES = [("12B", 12.0), ("37B", 37.0), ("62B", 62.0)]
@@ -25,16 +27,16 @@ def truth(unit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return density, b4
 
 
-def config(optimum: np.ndarray = OPTIMUM, **learn) -> dict:
-    """Bare learn config of the toy problem with targets at `optimum`."""
+def config(optimum: np.ndarray = OPTIMUM, **learn) -> Problem:
+    """The toy learning problem with targets at `optimum` and the learn section `learn` (defaults filled)."""
     d0, b0 = truth(optimum)
-    return {
-        "tunable": [{"name": "BO_A", "pair": "B-O", "term": "A", "start": 1.0, "low": 0.9, "high": 1.1},
-                    {"name": "BO_rho", "pair": "B-O", "term": "rho", "start": 1.0, "low": 0.9, "high": 1.1}],
-        "glasses": [{"id": g, "composition": {"SiO2": 75 - x, "B2O3": x, "Na2O": 15, "CaO": 10}, "role": "fit",
-                     "density_g_cm3": float(d0[0, i]), "B4": float(b0[0, i])} for i, (g, x) in enumerate(GLASSES)],
-        "learn": learn,
-    }
+    return glassfit_config.problem(
+        [{"name": "BO_A", "pair": "B-O", "coefficient": "A_eV", "start": 1.0, "low": 0.9, "high": 1.1},
+         {"name": "BO_rho", "pair": "B-O", "coefficient": "rho_A", "start": 1.0, "low": 0.9, "high": 1.1}],
+        [{"id": g, "composition": {"SiO2": 75 - x, "B2O3": x, "Na2O": 15, "CaO": 10}, "role": "fit",
+          "density_g_cm3": float(d0[0, i]), "B4": float(b0[0, i])} for i, (g, x) in enumerate(GLASSES)],
+        learn,
+    )
 
 
 def evaluate(unit: np.ndarray, iteration: int, rng: np.random.Generator, replicas: int = 6,

@@ -20,30 +20,45 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from glassfit import chemistry, config as cfg, lammps, md, potential, structure
+from glassfit import chemistry, lammps, md, potential, structure
 from glassfit.files import read_json
-from glassfit.protocol import MDSettings, Stage
-
-PROPERTIES = ("density_g_cm3", "B4")
+from glassfit.model import Campaign, Species
 
 
 def candidate_id(iteration: int, index: int) -> str:
     return f"i{iteration:02d}c{index:02d}"
 
 
-def glass(campaign: dict, glass_id: str) -> dict:
-    return next(g for g in campaign["glasses"] if g["id"] == glass_id)
+def elements(campaign: Campaign) -> list[str]:
+    """LAMMPS atom types in order: the elements of the campaign's species table (every model renders in this order)."""
+    return [s.element for s in campaign.potential.species]
 
 
-def species(campaign: dict) -> list[potential.Species]:
-    return potential.read_species(campaign["potential"]["species"])
+def glass_species(campaign: Campaign, glass_id: str, other: str | None = None, values: Mapping[str, float] | None = None) -> list[Species]:
+    """The species of one glass in type order, with the charges its potential gives it (neutrality rule, tuned charges).
+
+    ``other``: a name of the campaign's other potentials (no tunable applies to them), None = its own.
+    """
+    p = campaign.model_of(other).potential
+    q = potential.charges(p, realised_of(campaign, glass_id).atoms, () if other else campaign.tunables, values)
+    return [Species(el, q[el], p.species_of(el).mass_g_mol) for el in elements(campaign)]
+
+
+def realised_of(campaign: Campaign, glass_id: str) -> chemistry.Realised:
+    """Whole formula units of a glass at the campaign's system size."""
+    return chemistry.realise(glass_of(campaign, glass_id).composition, campaign.system.atoms)
+
+
+def glass_of(campaign: Campaign, glass_id: str):
+    """A glass of the campaign: a fitted one, or one of the final validation."""
+    return next(g for g in (*campaign.glasses, *campaign.analysis.validation_glasses) if g.id == glass_id)
 
 
 #: The kind of iteration 0's first candidate, the start set: the one candidate that also runs the inert glasses.
 REFERENCE_KIND = "start"
 
 
-def candidate_glasses(campaign: dict, candidate: str | Mapping, iteration: int) -> list[str]:
+def candidate_glasses(campaign: Campaign, candidate: str | Mapping, iteration: int) -> list[str]:
     """Ids of the glasses one candidate of an iteration is simulated on (every replica of each), in campaign order.
 
     ``candidate`` is a row of candidates.csv (anything with a ``kind``) or its kind. Every candidate runs the
@@ -59,21 +74,19 @@ def candidate_glasses(campaign: dict, candidate: str | Mapping, iteration: int) 
     wanted = set(modelled_glasses(campaign))
     if int(iteration) == 0 and kind == REFERENCE_KIND:
         wanted |= set(inert_glasses(campaign))
-    return [g["id"] for g in campaign["glasses"] if g["id"] in wanted]
+    return [g.id for g in campaign.glasses if g.id in wanted]
 
 
-def iteration_runs(campaign: dict, candidates: pd.DataFrame, iteration: int) -> list[tuple[str, str, int]]:
+def iteration_runs(campaign: Campaign, candidates: pd.DataFrame, iteration: int) -> list[tuple[str, str, int]]:
     """(candidate, glass, replica) of every MD run of an iteration with these candidates (candidates.csv)."""
-    replicas = range(int(campaign["system"]["replicas"]))
+    replicas = range(campaign.system.replicas)
     return [(row["candidate"], g, r) for _, row in candidates.iterrows() for g in candidate_glasses(campaign, row, iteration) for r in replicas]
 
 
-def named_candidates(campaign: dict) -> pd.DataFrame:
+def named_candidates(campaign: Campaign) -> pd.DataFrame:
     """The start set and ``potential.initial_sets`` as candidate rows (kind ``set:<name>``)."""
-    tunables = cfg.tunables(campaign)
-    sets = potential.read_parameter_sets(campaign["potential"]["table"])
-    names = [campaign["potential"]["start"], *campaign["potential"].get("initial_sets", [])]
-    rows = [{"kind": f"set:{n}", **potential.values_of(potential.complete_set(sets, n), tunables)} for n in names]
+    p = campaign.potential
+    rows = [{"kind": f"set:{n}", **potential.values_of(p, p.complete_set(n), campaign.tunables)} for n in (p.start, *p.initial_sets)]
     return pd.DataFrame(rows)
 
 
@@ -84,22 +97,20 @@ def number_candidates(table: pd.DataFrame, iteration: int) -> pd.DataFrame:
     return table
 
 
-def build_structure(campaign: dict, glass_id: str, replica: int, out: str | Path) -> dict:
+def build_structure(campaign: Campaign, glass_id: str, replica: int, out: str | Path) -> dict:
     """Write the random initial structure of one (glass, replica); returns its description."""
-    g = glass(campaign, glass_id)
-    sp = species(campaign)
-    realised = chemistry.realise(g["composition"], campaign["system"]["atoms"])
-    struct = structure.random_structure(
-        realised, sp, campaign["system"]["start_density_g_cm3"], campaign["system"]["min_separation_A"], structure.seed_for(campaign["seed"], glass_id, replica)
-    )
+    sp = glass_species(campaign, glass_id)
+    realised = realised_of(campaign, glass_id)
+    sys = campaign.system
+    struct = structure.random_structure(realised, sp, sys.start_density_g_cm3, sys.min_separation_A, structure.seed_for(campaign.seed, glass_id, replica))
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(out).with_name(f".{Path(out).name}.tmp")
-    structure.write_data(tmp, struct, sp, f"glassfit {campaign['campaign']} glass {glass_id} replica {replica}: {realised.atoms}")
+    structure.write_data(tmp, struct, sp, f"glassfit {campaign.name} glass {glass_id} replica {replica}: {realised.atoms}")
     tmp.replace(out)
     return realised_info(realised, sp)
 
 
-def realised_info(realised: chemistry.Realised, sp: list[potential.Species]) -> dict:
+def realised_info(realised: chemistry.Realised, sp: list[Species]) -> dict:
     return {
         "n_atoms": realised.n_atoms,
         "atoms": realised.atoms,
@@ -108,65 +119,58 @@ def realised_info(realised: chemistry.Realised, sp: list[potential.Species]) -> 
     }
 
 
-def stages(campaign: dict, key: str) -> list[Stage]:
-    return [Stage.from_config(s) for s in campaign["md"].get(key, [])]
+def potential_lines(campaign: Campaign, glass_id: str, values: Mapping[str, float], base: str | None = None, model: str | None = None) -> list[str]:
+    """LAMMPS commands of one glass: the complete set ``base`` (default: the start set) with the tunables at ``values``.
+
+    ``model`` names one of the campaign's other potentials (other_potentials): then ``base`` is a set of its table,
+    rendered as published (no tunable applies).
+    """
+    m = campaign.model_of(model)
+    own = not model
+    pairs = m.potential.complete_set(base or m.potential.start)
+    if own:
+        pairs = potential.apply_values(pairs, campaign.tunables, values)
+    sp = glass_species(campaign, glass_id, model, values if own else None)
+    return potential.lammps_lines(m.potential, pairs, {s.element: s.charge_e for s in sp}, elements(campaign))
 
 
-def md_settings(campaign: dict) -> MDSettings:
-    m = campaign["md"]
-    return MDSettings(
-        timestep_fs=m["timestep_fs"],
-        thermostat_damp_ps=m["thermostat_damp_ps"],
-        barostat_damp_ps=m["barostat_damp_ps"],
-        thermo_every_ps=m["thermo_every_ps"],
-        neighbor_skin_A=m["neighbor_skin_A"],
-        max_volume_factor=m["max_volume_factor"],
-        restart_every_ps=m.get("restart_every_ps"),
-    )
-
-
-def potential_lines(campaign: dict, values: dict[str, float], base: str | None = None) -> list[str]:
-    """LAMMPS commands of the complete set ``base`` (default: the start set) with the tunable parameters at ``values``."""
-    sets = potential.read_parameter_sets(campaign["potential"]["table"])
-    pairs = potential.apply_values(potential.complete_set(sets, base or campaign["potential"]["start"]), cfg.tunables(campaign), values)
-    p = campaign["potential"]
-    return potential.lammps_lines(species(campaign), pairs, p["cutoff_A"], p["kspace_accuracy"], p["kspace_order"])
-
-
-def run_spec(campaign: dict, candidate: dict, glass_id: str, replica: int, structure_file: str | Path, workdir: str | Path, ranks: int = 1) -> md.RunSpec:
+def run_spec(campaign: Campaign, candidate: Mapping, glass_id: str, replica: int, structure_file: str | Path, workdir: str | Path, ranks: int = 1) -> md.RunSpec:
     """Everything one MD run of ``candidate`` (a row of candidates.csv) on one glass and replica needs.
 
     A row with a ``set`` (validation/candidates.csv) renders that complete set of the potential table with its
-    tunable values; an iteration's rows render the start set with theirs.
+    tunable values, or, with a ``potential``, that set of another potential with its own protocol; an iteration's
+    rows render the start set with theirs.
     """
-    values = {t["name"]: float(candidate[t["name"]]) for t in campaign["tunable"]}
+    other = candidate.get("potential")
+    other = other if isinstance(other, str) and other else None
+    m = campaign.model_of(other)
+    values = {} if other else {t.name: float(candidate[t.name]) for t in campaign.tunables}
     base = candidate.get("set")
-    sp = species(campaign)
-    g = glass(campaign, glass_id)
-    realised = chemistry.realise(g["composition"], campaign["system"]["atoms"])
-    velocity_seed = int(structure.seed_for(campaign["seed"], glass_id, replica).generate_state(1)[0] % 900_000_000) + 1
+    sp = glass_species(campaign, glass_id, other, values or None)
+    realised = realised_of(campaign, glass_id)
+    velocity_seed = int(structure.seed_for(campaign.seed, glass_id, replica).generate_state(1)[0] % 900_000_000) + 1
     return md.RunSpec(
         run_id=f"{candidate['candidate']}/{glass_id}/r{replica}",
         workdir=Path(workdir),
         structure=Path(structure_file),
-        potential_lines=potential_lines(campaign, values, base if isinstance(base, str) else None),
-        protocol=stages(campaign, "protocol"),
-        fallback=stages(campaign, "fallback"),
-        settings=md_settings(campaign),
+        potential_lines=potential_lines(campaign, glass_id, values, base if isinstance(base, str) else None, other),
+        protocol=list(m.md.protocol),
+        fallback=list(m.md.fallback),
+        settings=m.md.settings,
         velocity_seed=velocity_seed,
-        elements=[s.element for s in sp],
-        b4_cutoff_A=campaign["md"]["b4_cutoff_A"],
+        elements=elements(campaign),
+        b4_cutoff_A=m.md.b4_cutoff_A,
         ranks=ranks,
-        keep_restarts=campaign["md"].get("keep_restarts", False),
+        keep_restarts=m.md.keep_restarts,
         metadata={"candidate": candidate["candidate"], "glass": glass_id, "replica": replica, "parameters": values, **realised_info(realised, sp)},
     )
 
 
-def launcher(campaign: dict) -> lammps.Launcher:
-    return lammps.find(campaign["md"].get("lammps"), campaign["md"].get("launcher"))
+def launcher(campaign: Campaign) -> lammps.Launcher:
+    return lammps.find(campaign.md.lammps, campaign.md.launcher)
 
 
-def run_table(properties_files: list[str | Path]) -> pd.DataFrame:
+def run_table(properties_files: list[str | Path], campaign: Campaign) -> pd.DataFrame:
     """One row per MD run: identity, status, reason, properties, wall time."""
     rows = []
     for f in properties_files:
@@ -178,7 +182,7 @@ def run_table(properties_files: list[str | Path]) -> pd.DataFrame:
                 "replica": p["replica"],
                 "status": p["status"],
                 "reason": p.get("reason"),
-                **{f"{prop}_{s}": p.get(f"{prop}_{s}") for prop in PROPERTIES for s in ("mean", "std")},
+                **{f"{t.name}_{s}": p.get(f"{t.name}_{s}") for t in campaign.targets for s in ("mean", "std")},
                 "n_atoms": p.get("n_atoms"),
                 "wall_time_s": p.get("wall_time_s"),
                 "ns_per_day": p.get("ns_per_day"),
@@ -187,17 +191,17 @@ def run_table(properties_files: list[str | Path]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def evaluations(runs: pd.DataFrame, candidates: pd.DataFrame, campaign: dict, iteration: int) -> pd.DataFrame:
+def evaluations(runs: pd.DataFrame, candidates: pd.DataFrame, campaign: Campaign, iteration: int) -> pd.DataFrame:
     """Replica statistics per candidate x glass: mean and std over replicas of each run's mean, n, failures."""
-    names = [t["name"] for t in campaign["tunable"]]
+    names = [t.name for t in campaign.tunables]
     rows = []
     for (cand, gid), group in runs.groupby(["candidate", "glass"], sort=True):
         ok = group[group["status"] == "ok"]
         row = {"iteration": iteration, "candidate": cand, **candidates.set_index("candidate").loc[cand, names].to_dict(), "glass": gid}
-        for prop in PROPERTIES:
-            values = pd.to_numeric(ok[f"{prop}_mean"], errors="coerce").dropna().to_numpy()
-            row[f"{prop}_mean"] = float(values.mean()) if values.size else math.nan
-            row[f"{prop}_std"] = float(values.std(ddof=1)) if values.size > 1 else (0.0 if values.size else math.nan)
+        for t in campaign.targets:
+            values = pd.to_numeric(ok[f"{t.name}_mean"], errors="coerce").dropna().to_numpy()
+            row[f"{t.name}_mean"] = float(values.mean()) if values.size else math.nan
+            row[f"{t.name}_std"] = float(values.std(ddof=1)) if values.size > 1 else (0.0 if values.size else math.nan)
         row["n_ok"] = int(len(ok))
         row["n_failed"] = int(len(group) - len(ok))
         failed = group[group["status"] != "ok"]
@@ -206,33 +210,25 @@ def evaluations(runs: pd.DataFrame, candidates: pd.DataFrame, campaign: dict, it
     return pd.DataFrame(rows)
 
 
-def comparison(evaluations: pd.DataFrame, campaign: dict) -> pd.DataFrame:
-    """Evaluations next to the experimental targets, for people to read."""
-    exp = pd.DataFrame([{"glass": g["id"], "density_exp": g["density_g_cm3"], "B4_exp": g["B4"], "role": g["role"]} for g in campaign["glasses"]])
-    table = evaluations.merge(exp, on="glass", how="left")
-    cols = ["candidate", "glass", "role", "density_g_cm3_mean", "density_g_cm3_std", "density_exp", "B4_mean", "B4_std", "B4_exp", "n_ok", "n_failed"]
-    return table[cols]
+def format_comparison(evaluations: pd.DataFrame, campaign: Campaign) -> str:
+    """A plain-text table of every target's simulated (mean ± std over replicas) and experimental value per candidate x glass."""
 
+    def cell(mean, std, digits: int = 3) -> str:
+        return "—" if mean is None or pd.isna(mean) else f"{mean:.{digits}f} ± {0.0 if pd.isna(std) else std:.{digits}f}"
 
-def format_comparison(table: pd.DataFrame) -> str:
-    """A plain-text table of simulated vs experimental density and B4."""
-
-    def pm(m, s, digits):
-        return "—" if m is None or (isinstance(m, float) and np.isnan(m)) else f"{m:.{digits}f} ± {0 if np.isnan(s) else s:.{digits}f}"
-
-    def num(v, digits):
-        return "—" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:.{digits}f}"
-
-    lines = [f"{'candidate':10} {'glass':6} {'density g/cm3 (MD)':>20} {'exp':>7} {'B4 (MD)':>15} {'exp':>6} {'runs ok/failed':>15}"]
-    for r in table.itertuples():
-        lines.append(
-            f"{r.candidate:10} {r.glass:6} {pm(r.density_g_cm3_mean, r.density_g_cm3_std, 3):>20} {num(r.density_exp, 3):>7} "
-            f"{pm(r.B4_mean, r.B4_std, 3):>15} {num(r.B4_exp, 3):>6} {f'{r.n_ok}/{r.n_failed}':>15}"
-        )
+    exp = {g.id: g for g in campaign.glasses}
+    header = f"{'candidate':10} {'glass':6} " + " ".join(f"{t.name + ' (MD)':>18} {'exp':>7}" for t in campaign.targets) + f" {'runs ok/failed':>15}"
+    lines = [header]
+    for r in evaluations.to_dict("records"):
+        cells = []
+        for t in campaign.targets:
+            value = exp[r["glass"]].value(t.column) if r["glass"] in exp else None
+            cells.append(f"{cell(r.get(f'{t.name}_mean'), r.get(f'{t.name}_std')):>18} {'—' if value is None else f'{value:.3f}':>7}")
+        lines.append(f"{r['candidate']:10} {r['glass']:6} " + " ".join(cells) + f" {str(r['n_ok']) + '/' + str(r['n_failed']):>15}")
     return "\n".join(lines)
 
 
-def initial_candidates(campaign: dict) -> pd.DataFrame:
+def initial_candidates(campaign: Campaign) -> pd.DataFrame:
     """Iteration 0: the initial design (start set, one-at-a-time steps, Sobol points) and ``potential.initial_sets``."""
     from glassfit.learn.design import initial_design  # MD jobs do not need the learn package
 
@@ -241,17 +237,17 @@ def initial_candidates(campaign: dict) -> pd.DataFrame:
     return number_candidates(pd.concat([design, named], ignore_index=True), 0)
 
 
-def initial_kinds(campaign: dict) -> pd.DataFrame:
+def initial_kinds(campaign: Campaign) -> pd.DataFrame:
     """Iteration 0's candidate ids and kinds (initial_candidates without the values): all the DAG needs at parse time."""
     from glassfit.learn.design import design_kinds
 
-    kinds = [*design_kinds(campaign), *(f"set:{n}" for n in campaign["potential"].get("initial_sets", []))]
+    kinds = [*design_kinds(campaign), *(f"set:{n}" for n in campaign.potential.initial_sets)]
     return number_candidates(pd.DataFrame({"kind": kinds}), 0)
 
 
-def job_seed(campaign: dict, iteration: int, purpose: str) -> int:
+def job_seed(campaign: Campaign, iteration: int, purpose: str) -> int:
     """A seed for one iteration's learning step, derived from the campaign seed."""
-    return int(np.random.SeedSequence([int(campaign["seed"]), int(iteration), zlib.crc32(purpose.encode())]).generate_state(1)[0] % 2**31)
+    return int(np.random.SeedSequence([int(campaign.seed), int(iteration), zlib.crc32(purpose.encode())]).generate_state(1)[0] % 2**31)
 
 
 def dataset(evaluations: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
@@ -263,25 +259,19 @@ def dataset(evaluations: pd.DataFrame, previous: pd.DataFrame | None) -> pd.Data
 MIN_RUNTIME_MIN = 10
 
 
-def simulated_ps(campaign: dict) -> float:
-    """Simulated time of the longest plan of one MD run (ps): the fallback's pre-conditioning plus the protocol."""
-    return sum(s["duration_ps"] for key in ("fallback", "protocol") for s in campaign["md"].get(key, []))
-
-
-def md_runtime_minutes(campaign: dict, ranks: int = 1, attempt: int = 1) -> int:
+def md_runtime_minutes(campaign: Campaign, ranks: int = 1, attempt: int = 1) -> int:
     """Wall-time limit (minutes) to request for one MD job on ``ranks`` MPI ranks, the ``attempt``-th time.
 
-    The simulated time of the longest plan (:func:`simulated_ps`) at ``md.throughput_ns_per_day_per_rank``
+    The simulated time of the longest plan of any of the campaign's models (MD.simulated_ps) at ``md.throughput_ns_per_day_per_rank``
     times ``ranks`` (linear scaling; the safety factor absorbs parallel inefficiency), times
     ``md.runtime_safety_factor``, times ``attempt`` (a job resubmitted after hitting its limit gets
     proportionally longer), and never less than :data:`MIN_RUNTIME_MIN`.
     """
-    m = campaign["md"]
-    days = simulated_ps(campaign) / 1000.0 / (m["throughput_ns_per_day_per_rank"] * max(int(ranks), 1))
-    minutes = days * 24 * 60 * m["runtime_safety_factor"] * max(int(attempt), 1)
+    days = max(m.md.simulated_ps / 1000.0 / m.md.throughput_ns_per_day_per_rank * m.md.runtime_safety_factor for m in campaign.models)
+    minutes = days / max(int(ranks), 1) * 24 * 60 * max(int(attempt), 1)
     return max(math.ceil(minutes), MIN_RUNTIME_MIN)
 
 
-def job_launcher(campaign: dict, mpi: str | None = None) -> lammps.Launcher:
+def job_launcher(campaign: Campaign, mpi: str | None = None) -> lammps.Launcher:
     """How one MD job starts LAMMPS: the job's MPI launcher (``resources.mpi``) if it has one, else :func:`launcher`."""
-    return lammps.for_job(campaign["md"].get("lammps"), campaign["md"].get("launcher"), mpi)
+    return lammps.for_job(campaign.md.lammps, campaign.md.launcher, mpi)

@@ -1,12 +1,14 @@
-"""Campaign configuration: schema validation with defaults, cross-checks, and the resolved campaign dict.
+"""Campaign configuration: schema validation (the one place defaults are filled), cross-checks, the typed campaign.
 
-Every problem becomes one :class:`ConfigError` whose message names the file and key, e.g.
+:func:`resolve` turns a config dict into a :class:`glassfit.model.Campaign`, reading every table once. Every
+problem becomes one :class:`ConfigError` whose message names the file and key, e.g.
 ``config/demo.yaml: md.protocol[2].duration_ps: stage 'quench' must last longer than 0 ps``.
 """
 
 from __future__ import annotations
 
 import copy
+import math
 from pathlib import Path
 
 import jsonschema
@@ -14,16 +16,20 @@ import pandas as pd
 import yaml
 
 from glassfit import chemistry, lammps, tables
-from glassfit.tables import TableError
 from glassfit.files import read_yaml, read_yaml_once
-from glassfit.potential import TERMS, Tunable, complete_set, read_parameter_sets, read_species, tunable_name
+from glassfit.forms import FORMS
+from glassfit.model import (
+    FIT_ROLES, MD, ROLES, AnalysisSettings, Campaign, Convergence, Design, Electrostatics, Glass, LearnSettings, Model,
+    Potential, Problem, Proposer, Surrogate, System, Target, Tunable,
+)
+from glassfit.potential import read_parameter_sets, read_species, tunable_name
+from glassfit.protocol import MDSettings, Stage
+from glassfit.tables import TableError
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 LEARN_SCHEMA = ROOT / "workflow" / "schemas" / "learn.schema.yaml"
 ANALYSIS_SCHEMA = ROOT / "workflow" / "schemas" / "analysis.schema.yaml"
-TARGET_COLUMNS = ("density_g_cm3", "B4")
-ROLES = ("fit", "fit-density-only", "validation")
 
 
 class ConfigError(ValueError):
@@ -31,14 +37,13 @@ class ConfigError(ValueError):
 
 
 def schema() -> dict:
-    """The config schema, with the learn and analysis sections merged in when they exist."""
+    """The config schema, with the learn and analysis sections merged in."""
     main = read_yaml_once(SCHEMA)
     for name, path in (("learn", LEARN_SCHEMA), ("analysis", ANALYSIS_SCHEMA)):
-        if path.exists():
-            section = read_yaml_once(path)
-            section.pop("$schema", None)
-            section.setdefault("default", {})
-            main["properties"][name] = section
+        section = read_yaml_once(path)
+        section.pop("$schema", None)
+        section.setdefault("default", {})
+        main["properties"][name] = section
     return main
 
 
@@ -63,9 +68,9 @@ def _fill_defaults(validator_class):
     return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
 
 
-def validate(config: dict, source: str = "config") -> dict:
-    """Check ``config`` against the schema and fill in defaults (in place); returns it."""
-    validator = _fill_defaults(jsonschema.Draft202012Validator)(schema())
+def validate(config: dict, source: str = "config", against: dict | None = None) -> dict:
+    """Check ``config`` against the schema (``against``: a section's) and fill in defaults (in place); returns it."""
+    validator = _fill_defaults(jsonschema.Draft202012Validator)(against or schema())
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
         e = errors[0]
@@ -76,22 +81,36 @@ def validate(config: dict, source: str = "config") -> dict:
     return config
 
 
+# --- glasses -------------------------------------------------------------------------------------------------------
+
+
+def _is_oxide(column: str) -> bool:
+    """Whether a column name is an oxide formula (O and another element: SiO2, Na2O), not a measured value (B4)."""
+    try:
+        elements = chemistry.parse_formula(column)
+    except ValueError:
+        return False
+    return "O" in elements and len(elements) > 1
+
+
 def read_glasses(path: str | Path) -> pd.DataFrame:
-    """The glass table: id, oxide mol % columns, targets and role, indexed by id; checked cell by cell (TableError: file, line, column)."""
-    table = tables.read(path, "glass table", ("id", "role"), optional=TARGET_COLUMNS)
-    oxides = [c for c in table.columns if c not in ("id", "role", *TARGET_COLUMNS)]
-    for ox in oxides:
-        try:
-            chemistry.parse_formula(ox)
-        except ValueError:
-            raise TableError(f"{path}: line {table.attrs['header_line']}, column {ox}: neither an oxide formula nor one of id, role, {', '.join(TARGET_COLUMNS)}") from None
-    for ox in oxides:
-        table[ox] = [tables.number_cell(path, line, ox, text, empty_ok=True) for line, text in zip(table.attrs["lines"], table[ox])]
+    """The glass table: id, role, oxide mol % columns and measured-value columns, indexed by id; checked cell by cell.
+
+    A column whose name is an oxide formula is a composition; any other (besides id and role) holds measured values
+    (numbers, empty = not measured), e.g. density_g_cm3 and B4.
+    """
+    table = tables.read(path, "glass table", ("id", "role"))
+    oxides = [c for c in table.columns if c not in ("id", "role") and _is_oxide(c)]
+    measured = [c for c in table.columns if c not in ("id", "role", *oxides)]
+    for column in [*oxides, *measured]:
+        table[column] = [tables.number_cell(path, line, column, text, empty_ok=True) for line, text in zip(table.attrs["lines"], table[column])]
+    if not oxides:
+        raise TableError(f"{path}: line {table.attrs['header_line']}: no oxide column (e.g. SiO2) besides id, role and measured values {', '.join(measured)}")
     for i, row in enumerate(table.to_dict("records")):
         gid = row["id"]
         amounts = {ox: row[ox] for ox in oxides}
         if all(pd.isna(v) or v == 0 for v in amounts.values()):
-            if any(not pd.isna(row.get(t)) for t in TARGET_COLUMNS if t in row):
+            if any(not pd.isna(row[m]) for m in measured):
                 raise TableError(f"{tables.where(table, i)}: glass {gid!r} has a target but no composition (the glass is not defined)")
             raise TableError(f"{tables.where(table, i)}: glass {gid!r} has no composition")
         negative = [ox for ox, v in amounts.items() if v < 0]
@@ -104,166 +123,346 @@ def read_glasses(path: str | Path) -> pd.DataFrame:
             raise TableError(f"{tables.where(table, i, 'role')}: glass {gid!r}: role {row['role']!r} is not one of {', '.join(ROLES)}")
     if (i := tables.duplicate(table, ["id"])) is not None:
         raise TableError(f"{tables.where(table, i, 'id')}: glass id {table['id'][i]!r} appears twice")
+    table.attrs["oxides"], table.attrs["measured"] = oxides, measured
     return table.set_index("id")
 
 
-def _glasses(config: dict, source: str) -> list[dict]:
-    table = read_glasses(config["glasses"]["table"])
-    use = config["glasses"].get("use") or list(table.index)
-    for i, gid in enumerate(use):
+def _glass(table: pd.DataFrame, gid: str) -> Glass:
+    row = table.loc[gid]
+    return Glass(
+        id=gid,
+        composition={ox: float(row[ox]) for ox in table.attrs["oxides"] if not pd.isna(row[ox]) and row[ox] > 0},
+        role=row["role"],
+        measured={m: (None if pd.isna(row[m]) else float(row[m])) for m in table.attrs["measured"]},
+    )
+
+
+def _glass_ids(table: pd.DataFrame, ids: list[str] | None, key: str, path: str, source: str) -> list[str]:
+    for i, gid in enumerate(ids or []):
         if gid not in table.index:
-            raise ConfigError(f"{source}: glasses.use[{i}]: glass {gid!r} is not defined in {config['glasses']['table']}")
-    oxides = [c for c in table.columns if c not in ("role", *TARGET_COLUMNS)]
-    out = []
-    for gid in use:
-        row = table.loc[gid]
-        target = {t: (None if t not in row or pd.isna(row[t]) else float(row[t])) for t in TARGET_COLUMNS}
-        out.append(
-            {
-                "id": gid,
-                "composition": {ox: float(row[ox]) for ox in oxides if not pd.isna(row[ox]) and row[ox] > 0},
-                **target,
-                "role": row["role"],
-            }
-        )
-    return out
+            raise ConfigError(f"{source}: {key}[{i}]: glass {gid!r} is not defined in {path}")
+    return list(ids) if ids else list(table.index)
 
 
-def _tunables(config: dict, source: str) -> list[Tunable]:
-    pot = config["potential"]
-    sets = read_parameter_sets(pot["table"])
+# --- potential ------------------------------------------------------------------------------------------------------
+
+
+def _potential(section: dict, key: str, source: str) -> Potential:
+    """A potential section (``key``: where it sits in the config) with its tables read and its rules checked."""
+    species = read_species(section["species"])
+    sets = read_parameter_sets(section["table"])
+    if "fixed" in sets and len(sets) == 1 or not sets:
+        raise ConfigError(f"{source}: {key}.table: {section['table']} defines no named parameter set")
+    e = section["electrostatics"]
+    method = e["method"]
+    if method in ("wolf", "dsf") and "damping_invA" not in e:
+        raise ConfigError(f"{source}: {key}.electrostatics.damping_invA: {method} needs a damping parameter (1/A; 0 = undamped)")
+    if method in ("pppm", "ewald") and "damping_invA" in e:
+        raise ConfigError(f"{source}: {key}.electrostatics.damping_invA: {method} has no damping parameter (it is for wolf and dsf)")
+    electrostatics = Electrostatics(
+        method=method,
+        cutoff_A=float(e.get("cutoff_A", section["cutoff_A"])),
+        accuracy=float(section["kspace_accuracy"]) if method in ("pppm", "ewald") else None,
+        order=int(section["kspace_order"]) if method == "pppm" else None,
+        damping_invA=float(e["damping_invA"]) if method in ("wolf", "dsf") else None,
+    )
+    balance = section["charges"]["balance"]
+    elements = [s.element for s in species]
+    if balance is not None and balance not in elements:
+        raise ConfigError(f"{source}: {key}.charges.balance: {balance} is not an element of {section['species']}")
+    for s in species:
+        if s.charge_e is None and s.element != balance:
+            raise ConfigError(f"{section['species']}: element {s.element} has no charge, and only the balance species (potential.charges.balance) may leave it empty (named in {source})")
+    smoothing = section["smoothing_gamma_A2"]
+    if smoothing is not None and electrostatics.family == "long":
+        raise ConfigError(f"{source}: {key}.smoothing_gamma_A2: smoothing multiplies the Coulomb energy too, so it needs electrostatics.method wolf or dsf (got {method})")
+    potential = Potential(
+        species=tuple(species), sets=sets, start=section["start"], initial_sets=tuple(section["initial_sets"]),
+        cutoff_A=float(section["cutoff_A"]), electrostatics=electrostatics, charge_balance=balance,
+        smoothing_gamma_A2=None if smoothing is None else float(smoothing), species_table=section["species"], table=section["table"],
+    )
     try:
-        start = complete_set(sets, pot["start"])
-    except KeyError as e:
-        raise ConfigError(f"{source}: potential.start: {e.args[0]}") from None
+        potential.complete_set(potential.start)
+    except KeyError as error:
+        raise ConfigError(f"{source}: {key}.start: {error.args[0]}") from None
+    return potential
+
+
+def _tunables(section: dict, potential: Potential, source: str) -> tuple[Tunable, ...]:
+    start = potential.complete_set(potential.start)
     out = []
-    for i, t in enumerate(pot["tunable"]):
-        if t["pair"] not in start:
-            raise ConfigError(f"{source}: potential.tunable[{i}].pair: {t['pair']!r} names no pair of set {pot['start']!r} in {pot['table']}")
-        lo, hi = t["bounds_rel"]
-        if lo >= hi:
-            raise ConfigError(f"{source}: potential.tunable[{i}].bounds_rel: low ({lo:g}) must be below high ({hi:g})")
-        if not lo <= 0 <= hi:
-            raise ConfigError(f"{source}: potential.tunable[{i}].bounds_rel: the start value must lie inside [{lo:g}, {hi:g}]")
-        value = getattr(start[t["pair"]], {"A": "A_eV", "rho": "rho_A", "C": "C_eVA6"}[t["term"]])
-        bounds = sorted((value * (1 + lo), value * (1 + hi)))
-        out.append(Tunable(tunable_name(t["pair"], t["term"]), t["pair"], t["term"], value, bounds[0], bounds[1]))
+    for i, t in enumerate(section["tunable"]):
+        key = f"potential.tunable[{i}]"
+        if ("charge" in t) == ("pair" in t or "term" in t) or ("pair" in t) != ("term" in t):
+            raise ConfigError(f"{source}: {key}: name a coefficient ({{pair: B-O, term: rho}}) or a charge ({{charge: Si}}), not both")
+        if ("bounds_rel" in t) == ("bounds" in t):
+            raise ConfigError(f"{source}: {key}: give bounds_rel (fractions of the start value) or bounds (absolute), exactly one")
+        if "charge" in t:
+            element = t["charge"]
+            if element not in [s.element for s in potential.species]:
+                raise ConfigError(f"{source}: {key}.charge: {element} is not an element of {potential.species_table}")
+            if potential.charge_balance is None:
+                raise ConfigError(f"{source}: {key}.charge: tuning the charge of {element} needs potential.charges.balance (the element whose charge keeps every glass neutral)")
+            if element == potential.charge_balance:
+                raise ConfigError(f"{source}: {key}.charge: {element} is the balance species, set by neutrality; tune another charge")
+            value, name, pair, column = potential.species_of(element).charge_e, tunable_name(None, element=element), None, None
+        else:
+            pair = t["pair"]
+            if pair not in start:
+                raise ConfigError(f"{source}: {key}.pair: {pair!r} names no pair of set {potential.start!r} in {potential.table}")
+            form = FORMS[start[pair].form]
+            try:
+                column = form.column(t["term"])
+            except KeyError:
+                raise ConfigError(f"{source}: {key}.term: {pair} is a {form.name} pair, which has no coefficient {t['term']!r} (it has {', '.join(c.name for c in form.coefficients)})") from None
+            value, name, element = start[pair].coefficients[column], tunable_name(pair, column), None
+        if "bounds_rel" in t:
+            lo, hi = t["bounds_rel"]
+            if lo >= hi:
+                raise ConfigError(f"{source}: {key}.bounds_rel: low ({lo:g}) must be below high ({hi:g})")
+            if not lo <= 0 <= hi:
+                raise ConfigError(f"{source}: {key}.bounds_rel: the start value must lie inside [{lo:g}, {hi:g}]")
+            if value == 0:
+                raise ConfigError(f"{source}: {key}.bounds_rel: the start value is 0, so relative bounds span nothing; give bounds (absolute)")
+            low, high = sorted((value * (1 + lo), value * (1 + hi)))
+        else:
+            low, high = map(float, t["bounds"])
+            if low >= high:
+                raise ConfigError(f"{source}: {key}.bounds: low ({low:g}) must be below high ({high:g})")
+            if not low <= value <= high:
+                raise ConfigError(f"{source}: {key}.bounds: the start value {value:g} lies outside [{low:g}, {high:g}]")
+        if column and any(c.column == column and c.positive for c in form.coefficients) and low <= 0:
+            raise ConfigError(f"{source}: {key}: {name} must stay positive, but its bounds reach {low:g}")
+        out.append(Tunable(name=name, start=float(value), low=float(low), high=float(high), pair=pair, coefficient=column, element=element))
     names = [t.name for t in out]
     if len(set(names)) != len(names):
         raise ConfigError(f"{source}: potential.tunable: a parameter is listed twice")
-    return out
+    return tuple(out)
 
 
-def _named_set(sets: dict, name: str, start: str, key: str, source: str) -> dict:
+def _named_set(potential: Potential, name: str, key: str, source: str) -> dict:
     """The complete named set, after checking that it defines every pair the start set does (no silent Coulomb-only pair)."""
     try:
-        pairs = complete_set(sets, name)
+        pairs = potential.complete_set(name)
     except KeyError as e:
         raise ConfigError(f"{source}: {key}: {e.args[0]}") from None
-    missing = sorted(set(complete_set(sets, start)) - set(pairs))
+    missing = sorted(set(potential.complete_set(potential.start)) - set(pairs))
     if missing:
-        raise ConfigError(f"{source}: {key}: set {name!r} lacks pair(s) {', '.join(missing)} that the campaign needs (defined by the start set {start!r}); add them to the table or leave the set out")
+        raise ConfigError(f"{source}: {key}: set {name!r} lacks pair(s) {', '.join(missing)} that the campaign needs (defined by the start set {potential.start!r}); add them to the table or leave the set out")
     return pairs
 
 
-def _named_sets(config: dict, tunables: list[Tunable], source: str) -> list[str]:
-    """Check potential.initial_sets (never a hybrid) and resolve analysis.validation_sets (default: best, start, every named set)."""
-    pot = config["potential"]
-    sets = read_parameter_sets(pot["table"])
-    start = complete_set(sets, pot["start"])
-    tuned = {(t.pair, TERMS[t.term][0]) for t in tunables}
-    for i, name in enumerate(pot.get("initial_sets", [])):
-        pairs = _named_set(sets, name, pot["start"], f"potential.initial_sets[{i}]", source)
-        fixed = [f"{pair} {column}" for pair in sorted(set(pairs) | set(start)) for column, _ in TERMS.values()
-                 if (pair, column) not in tuned and getattr(pairs.get(pair), column, None) != getattr(start.get(pair), column, None)]
+def _check_initial_sets(potential: Potential, tunables: tuple[Tunable, ...], source: str) -> None:
+    """Named sets of iteration 0 are points of the search space: equal to the start set in every untuned parameter."""
+    start = potential.complete_set(potential.start)
+    tuned = {(t.pair, t.coefficient) for t in tunables if t.pair}
+    for i, name in enumerate(potential.initial_sets):
+        pairs = _named_set(potential, name, f"potential.initial_sets[{i}]", source)
+        fixed = []
+        for pair in sorted(set(pairs) | set(start)):
+            a, b = pairs.get(pair), start.get(pair)
+            columns = dict.fromkeys([*(a.coefficients if a else {}), *(b.coefficients if b else {})])
+            if a and b and a.form != b.form:
+                fixed.append(f"{pair} form")
+            fixed += [f"{pair} {c}" for c in columns if (pair, c) not in tuned and (a and a.coefficients.get(c)) != (b and b.coefficients.get(c))]
         if fixed:
             raise ConfigError(
-                f"{source}: potential.initial_sets[{i}]: set {name!r} differs from the start set {pot['start']!r} in {', '.join(fixed)}, "
+                f"{source}: potential.initial_sets[{i}]: set {name!r} differs from the start set {potential.start!r} in {', '.join(fixed)}, "
                 "which the campaign does not tune: it can only evaluate sets inside its parameter space (tune those too, or compare the "
                 "set in the final validation: analysis.validation_sets)"
             )
-    wanted = config["analysis"].get("validation_sets")
+
+
+def _validation_sets(config: dict, potential: Potential, others: dict[str, Model], source: str) -> tuple[str, ...]:
+    """analysis.validation_sets resolved (default: best, start, every named set) and each label checked."""
+    wanted = config["analysis"]["validation_sets"]
     if wanted is None:
-        wanted = ["best"] * bool(config["fit"]) + ["start"] + [s for s in sets if s not in ("fixed", pot["start"])]
+        wanted = ["best"] * bool(config["fit"]) + ["start"] + [s for s in potential.named_sets if s != potential.start]
     for i, label in enumerate(wanted):
+        key = f"analysis.validation_sets[{i}]"
         if label == "best" and not config["fit"]:
-            raise ConfigError(f"{source}: analysis.validation_sets[{i}]: 'best' needs a campaign that fits (fit: true); name the sets to validate")
-        if label not in ("best", "start"):
-            _named_set(sets, label, pot["start"], f"analysis.validation_sets[{i}]", source)
-    return list(wanted)
+            raise ConfigError(f"{source}: {key}: 'best' needs a campaign that fits (fit: true); name the sets to validate")
+        if label in ("best", "start"):
+            continue
+        owners = [name for name, m in others.items() if label in m.potential.named_sets]
+        if label in potential.named_sets:
+            owners.insert(0, "")
+        if len(owners) > 1:
+            raise ConfigError(f"{source}: {key}: set {label!r} is defined by more than one potential ({', '.join(o or 'potential' for o in owners)}); rename one")
+        if not owners:
+            _named_set(potential, label, key, source)  # names the sets the table defines
+        owner = owners[0]
+        _named_set(potential if not owner else others[owner].potential, label, key if not owner else f"{key} (other_potentials.{owner})", source)
+    return tuple(wanted)
 
 
-def _check_md(config: dict, glasses: list[dict], source: str) -> None:
-    md = config["md"]
-    for section in ("protocol", "fallback"):
-        for i, stage in enumerate(md.get(section, [])):
-            if stage["duration_ps"] <= 0:
-                raise ConfigError(f"{source}: md.{section}[{i}].duration_ps: stage {stage['name']!r} must last longer than 0 ps (got {stage['duration_ps']:g})")
-            if stage["ensemble"] == "nvt" and "pressure_bar" in stage:
-                raise ConfigError(f"{source}: md.{section}[{i}].pressure_bar: an nvt stage has no pressure")
-    roles = [s.get("role") for s in md["protocol"]]
+# --- md ----------------------------------------------------------------------------------------------------------
+
+
+def _md(section: dict, key: str, source: str) -> MD:
+    for part in ("protocol", "fallback"):
+        for i, stage in enumerate(section.get(part, [])):
+            where = f"{source}: {key}.{part}[{i}]"
+            if not math.isfinite(stage["duration_ps"]) or stage["duration_ps"] <= 0:
+                raise ConfigError(f"{where}.duration_ps: stage {stage['name']!r} must last longer than 0 ps (got {stage['duration_ps']:g})")
+            if stage["ensemble"] == "nvt" and ("pressure_bar" in stage or "pressure_end_bar" in stage):
+                raise ConfigError(f"{where}.pressure_bar: an nvt stage has no pressure")
+    roles = [s.get("role") for s in section["protocol"]]
     for role in ("density", "production"):
         if roles.count(role) != 1:
-            raise ConfigError(f"{source}: md.protocol: exactly one stage needs role: {role} (found {roles.count(role)})")
-    production = md["protocol"][roles.index("production")]
+            raise ConfigError(f"{source}: {key}.protocol: exactly one stage needs role: {role} (found {roles.count(role)})")
+    production = section["protocol"][roles.index("production")]
     if not production.get("dump_every_ps"):
-        raise ConfigError(f"{source}: md.protocol[{roles.index('production')}].dump_every_ps: the production stage must write frames")
-    species = {s.element: s for s in read_species(config["potential"]["species"])}
-    masses = {el: s.mass_g_mol for el, s in species.items()}
-    charges = {el: s.charge_e for el, s in species.items()}
-    cutoff = config["potential"]["cutoff_A"]
-    for g in glasses:
-        realised = chemistry.realise(g["composition"], config["system"]["atoms"])
-        for ox in g["composition"]:
-            unknown = sorted(set(chemistry.parse_formula(ox)) - set(species))
-            if unknown:
-                raise ConfigError(f"{config['glasses']['table']}: glass {g['id']!r}, column {ox}: element {unknown[0]} is not defined in {config['potential']['species']} (named in {source})")
-        if abs(realised.charge_e(charges)) > 1e-6:
-            raise ConfigError(f"{source}: glass {g['id']!r} is not charge-neutral with the charges of {config['potential']['species']}")
-        density = g["density_g_cm3"] or config["system"]["start_density_g_cm3"]
-        half_box = chemistry.box_length_A(realised.mass_g(masses), density) / 2
-        if cutoff >= half_box:
-            raise ConfigError(
-                f"{source}: potential.cutoff_A: {cutoff:g} Å is not below half the box ({half_box:.2f} Å) of glass {g['id']!r} "
-                f"with system.atoms = {config['system']['atoms']}; use more atoms or a shorter cutoff"
-            )
+        raise ConfigError(f"{source}: {key}.protocol[{roles.index('production')}].dump_every_ps: the production stage must write frames")
+    settings = MDSettings(
+        timestep_fs=section["timestep_fs"], thermostat_damp_ps=section["thermostat_damp_ps"], barostat_damp_ps=section["barostat_damp_ps"],
+        thermo_every_ps=section["thermo_every_ps"], neighbor_skin_A=section["neighbor_skin_A"], max_volume_factor=section["max_volume_factor"],
+        restart_every_ps=section["restart_every_ps"],
+    )
     try:
-        lammps.find(md.get("lammps"), md.get("launcher"))
+        lammps.find(section["lammps"], section["launcher"])
     except lammps.LammpsNotFound as e:
         raise ConfigError(f"{source}: {e}") from None
+    return MD(
+        settings=settings, protocol=tuple(Stage.from_config(s) for s in section["protocol"]),
+        fallback=tuple(Stage.from_config(s) for s in section["fallback"]), b4_cutoff_A=section["b4_cutoff_A"],
+        keep_restarts=section["keep_restarts"], lammps=section["lammps"], launcher=section["launcher"],
+        throughput_ns_per_day_per_rank=section["throughput_ns_per_day_per_rank"], runtime_safety_factor=section["runtime_safety_factor"],
+    )
 
 
-def resolve(config: dict, source: str = "config") -> dict:
-    """Validate ``config`` and return the campaign: the config plus resolved ``glasses`` and ``tunable`` lists."""
+def _check_glasses(model: Model, glasses: tuple[Glass, ...], system: dict, where: str, source: str, suffix: str = "") -> None:
+    """Every element defined, every glass neutral with the charge rule, every cutoff below half the box."""
+    p = model.potential
+    species = {s.element: s for s in p.species}
+    for g in glasses:
+        realised = chemistry.realise(g.composition, system["atoms"])
+        unknown = sorted(g.elements - set(species))
+        if unknown:
+            raise ConfigError(f"{where}: glass {g.id!r}: element {unknown[0]} is not defined in {p.species_table} (named in {source}){suffix}")
+        if p.charge_balance is None and abs(realised.charge_e({el: species[el].charge_e for el in realised.atoms})) > 1e-6:
+            raise ConfigError(f"{source}: glass {g.id!r} is not charge-neutral with the charges of {p.species_table}{suffix}")
+        if p.charge_balance is not None and not realised.atoms.get(p.charge_balance):
+            raise ConfigError(f"{source}: glass {g.id!r} has no {p.charge_balance} to balance the charge (potential.charges.balance){suffix}")
+        density = g.value("density_g_cm3") or system["start_density_g_cm3"]
+        half_box = chemistry.box_length_A(realised.mass_g({el: species[el].mass_g_mol for el in realised.atoms}), density) / 2
+        for key, cutoff in (("cutoff_A", p.cutoff_A), ("electrostatics.cutoff_A", p.electrostatics.cutoff_A)):
+            if cutoff >= half_box:
+                raise ConfigError(
+                    f"{source}: {where}.{key}: {cutoff:g} Å is not below half the box ({half_box:.2f} Å) of glass {g.id!r} "
+                    f"with system.atoms = {system['atoms']}; use more atoms or a shorter cutoff{suffix}"
+                )
+
+
+# --- learn, targets, analysis ----------------------------------------------------------------------------------------
+
+
+def targets(learn: dict, columns: list[str] | None = None) -> tuple[Target, ...]:
+    """The fitted observables: density and B4, with their objective, noise and surrogate settings (the one list in the code).
+
+    ``columns``: the glass table's measured columns; a target whose column the table lacks is left out (a glass
+    family without boron fits density only).
+    """
+    o, n, p = learn["objective"], learn["noise"], learn["proposer"]
+    every = (
+        Target("density_g_cm3", "density_g_cm3", "density", "density (g/cm³)", FIT_ROLES, float(o["density_scale_g_cm3"]), float(o["density_weight"]), float(n["density_g_cm3"]), "identity"),
+        Target("B4", "B4", "B4", "B4 (fraction of four-fold B)", ("fit",), float(o["B4_scale"]), float(o["B4_weight"]), float(n["B4"]), p["B4_transform"], o["B4_weighting"]),
+    )
+    return tuple(t for t in every if columns is None or t.column in columns)
+
+
+def learn_settings(learn: dict) -> LearnSettings:
+    """The typed learn section (already validated and filled with defaults)."""
+    s = learn["surrogate"]
+    return LearnSettings(
+        mode=learn["mode"], iterations=learn["iterations"], candidates_per_iteration=learn["candidates_per_iteration"],
+        budget_md_runs=learn["budget_md_runs"], convergence=Convergence(**learn["convergence"]), design=Design(**learn["design"]),
+        missing_penalty=float(learn["objective"]["missing_penalty"]), prior_replicas=float(learn["noise"]["prior_replicas"]),
+        proposer=Proposer(**{k: v for k, v in learn["proposer"].items() if k != "B4_transform"}),
+        surrogate=Surrogate(**{**s, "hidden_layers": tuple(s["hidden_layers"])}),
+    )
+
+
+def problem(tunables: list[dict] | tuple[Tunable, ...], glasses: list[dict] | tuple[Glass, ...], learn: dict | None = None) -> Problem:
+    """A learning problem without MD (tests, benchmarks): tunables and glasses as dataclasses or dicts, the learn section filled."""
+    section = validate(copy.deepcopy(learn or {}), "learn", schema()["properties"]["learn"])
+    tunables = tuple(t if isinstance(t, Tunable) else Tunable(**t) for t in tunables)
+    glasses = tuple(g if isinstance(g, Glass) else Glass(id=str(g["id"]), composition=dict(g["composition"]), role=g.get("role", "fit"),
+                                                        measured={k: g.get(k) for k in ("density_g_cm3", "B4") if k in g}) for g in glasses)
+    columns = sorted({c for g in glasses for c in g.measured})
+    return Problem(tunables=tunables, glasses=glasses, targets=targets(section, columns), learn=learn_settings(section))
+
+
+def _analysis(config: dict, validation_sets: tuple[str, ...], validation_glasses: tuple[Glass, ...]) -> AnalysisSettings:
+    a = config["analysis"]
+    return AnalysisSettings(
+        iteration_analyses=tuple(a["iteration_analyses"]), validation_analyses=tuple(a["validation_analyses"]),
+        validation_sets=validation_sets, validation_glasses=validation_glasses, measured_sq=a["measured_sq"], settings=a["settings"],
+    )
+
+
+# --- the campaign -------------------------------------------------------------------------------------------------------
+
+
+def resolve(config: dict, source: str = "config") -> Campaign:
+    """Validate ``config`` (filling every default) and return the typed campaign."""
     try:
         return _resolve(config, source)
     except TableError as error:  # a table the config names is missing or malformed: the error names file, line, column
         raise ConfigError(f"{error} (named in {source})") from None
 
 
-def _resolve(config: dict, source: str) -> dict:
+def _resolve(config: dict, source: str) -> Campaign:
     config = validate(copy.deepcopy(config), source)
-    glasses = _glasses(config, source)
-    tunables = _tunables(config, source)
+    table = read_glasses(config["glasses"]["table"])
+    path = config["glasses"]["table"]
+    used = _glass_ids(table, config["glasses"]["use"], "glasses.use", path, source)
+    glasses = tuple(_glass(table, g) for g in used)
+    potential = _potential(config["potential"], "potential", source)
+    tunables = _tunables(config["potential"], potential, source)
     if config["fit"] and not tunables:
         raise ConfigError(f"{source}: potential.tunable: a campaign that fits needs at least one tunable parameter (or set fit: false to only validate)")
-    validation_sets = _named_sets(config, tunables, source)
-    if config["fit"] and len(tunables) < 2 and config.get("learn", {}).get("iterations", 1) > 1:
+    _check_initial_sets(potential, tunables, source)
+    md = _md(config["md"], "md", source)
+    others = {}
+    for name, other in config["other_potentials"].items():
+        key = f"other_potentials.{name}"
+        md_section = validate({**copy.deepcopy({k: v for k, v in config["md"].items()}), **copy.deepcopy(other["md"])}, f"{source}: {key}.md",
+                              schema()["properties"]["md"] | {"$defs": schema()["$defs"]})
+        others[name] = Model(_potential(other["potential"], f"{key}.potential", source), _md(md_section, f"{key}.md", source))
+    learn = config["learn"]
+    if config["fit"] and len(tunables) < 2 and learn["iterations"] > 1:
         raise ConfigError(f"{source}: potential.tunable: proposing candidates needs at least 2 parameters (CMA-ES searches 2 or more dimensions); with one, set learn.iterations: 1")
-    learn = config.get("learn", {})
-    if learn.get("mode") == "pareto" and learn.get("proposer", {}).get("kind") == "mlp":
+    if learn["mode"] == "pareto" and learn["proposer"]["kind"] == "mlp":
         raise ConfigError(f"{source}: learn.mode: pareto needs learn.proposer.kind: botorch (qLogNEHVI); the MLP ensemble optimises the scalar objective only")
-    _check_md(config, glasses, source)
-    campaign = copy.deepcopy(config)
-    campaign["glasses_table"] = config["glasses"]["table"]
-    campaign["glasses"] = glasses
-    campaign["tunable"] = [t.__dict__.copy() for t in tunables]
-    campaign["analysis"]["validation_sets"] = validation_sets
-    campaign["results"] = str(Path(config["results_dir"]) / config["campaign"])
-    return campaign
+    validation_sets = _validation_sets(config, potential, others, source)
+    validation_ids = _glass_ids(table, config["analysis"]["validation_glasses"], "analysis.validation_glasses", path, source)
+    own = Model(potential, md)
+    _check_glasses(own, glasses, config["system"], "potential", source)
+    validates = bool(config["analysis"]["validation_analyses"]) and bool(validation_sets)
+    if validates:
+        owners = {set_owner_of(label, potential, others) for label in validation_sets}
+        suffix = f" (in the final validation on analysis.validation_glasses: {', '.join(validation_ids)})"
+        for owner in sorted(owners):
+            model = others[owner] if owner else own
+            _check_glasses(model, tuple(_glass(table, g) for g in validation_ids), config["system"],
+                           f"other_potentials.{owner}.potential" if owner else "potential", source, suffix)
+    return Campaign(
+        name=config["campaign"], seed=config["seed"], results_dir=config["results_dir"], fit=config["fit"], glasses_table=path,
+        glasses=glasses, potential=potential, md=md, system=System(**config["system"]), tunables=tunables,
+        targets=targets(learn, table.attrs["measured"]), learn=learn_settings(learn),
+        analysis=_analysis(config, validation_sets, tuple(_glass(table, g) for g in validation_ids)), others=others,
+    )
 
 
-def load(path: str | Path, overrides: dict | None = None) -> dict:
+def set_owner_of(label: str, potential: Potential, others: dict[str, Model]) -> str:
+    """The potential a validated label runs with: '' = the campaign's own, else a name of other_potentials."""
+    if label in ("best", "start") or label in potential.named_sets:
+        return ""
+    return next(name for name, m in others.items() if label in m.potential.named_sets)
+
+
+def load(path: str | Path, overrides: dict | None = None) -> Campaign:
     """Read, validate and resolve a config file."""
     path = Path(path)
     if not path.exists():
@@ -276,8 +475,3 @@ def load(path: str | Path, overrides: dict | None = None) -> dict:
         raise ConfigError(f"{path}: {at}not valid YAML ({getattr(e, 'problem', None) or str(e).splitlines()[0]})") from None
     config.update(overrides or {})
     return resolve(config, str(path))
-
-
-def tunables(campaign: dict) -> list[Tunable]:
-    return [Tunable(**t) for t in campaign["tunable"]]
-

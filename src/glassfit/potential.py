@@ -1,59 +1,43 @@
-"""Buckingham + long-range Coulomb potentials: parameter tables, tunable parameters and LAMMPS rendering.
+"""Potentials: the species and parameter tables, charges per glass, tunable values, and the LAMMPS commands of a potential.
 
-E(r) = A exp(-r/rho) - C/r^6 + q_i q_j / r in LAMMPS metal units (eV, Å). Pairs absent from the table
-interact by Coulomb only.
+A potential (glassfit.model.Potential) is a set of pair terms, each of a named form (glassfit.forms), plus
+electrostatics (pppm/ewald, wolf, dsf), a charge rule (fixed, or one species balancing every glass to neutrality)
+and optionally SHIK's smoothing. Pairs absent from a set interact by Coulomb only. LAMMPS ``units metal`` (eV, Å).
+
+How it is rendered (:func:`lammps_lines`), fastest exact choice first:
+
+- every pair of one form that LAMMPS fuses with the Coulomb method (Buckingham with coul/long: ``buck/coul/long``;
+  Buckingham or Born-Mayer-Huggins with wolf or dsf: ``born/coul/wolf``, ``born/coul/dsf``): one fused style;
+- otherwise ``hybrid/overlay`` of the Coulomb style and one sub-style per form: the native style where LAMMPS has
+  one (``buck``, ``born``, ``pedone``), else ``lepton`` evaluating the published formula analytically;
+- with smoothing (SHIK): one ``lepton/coul`` expression per type pair, short-range and Coulomb times the smoothing
+  function, exactly as the SHIK tables of lammps-tablegen define them, but analytic instead of tabulated.
+
+No pair style ``table`` is generated: every form is exact (see bench/bench_forms.py for the table alternative).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable, Mapping
 
 from glassfit import tables
+from glassfit.forms import COLUMNS, FORMS
+from glassfit.model import Electrostatics, PairTerm, Potential, Species, Tunable
 
 #: an element symbol as the tables write it
 ELEMENT = re.compile(r"[A-Z][a-z]?")
 
-#: parameter term -> (column of the potential table, unit suffix of the tunable's name)
-TERMS = {"A": ("A_eV", "eV"), "rho": ("rho_A", "A"), "C": ("C_eVA6", "eVA6")}
-
-
-@dataclass(frozen=True)
-class Species:
-    element: str
-    charge_e: float
-    mass_g_mol: float
-
-
-@dataclass(frozen=True)
-class Buckingham:
-    A_eV: float
-    rho_A: float
-    C_eVA6: float
-
-
-@dataclass(frozen=True)
-class Tunable:
-    """One parameter the campaign may change, with absolute bounds."""
-
-    name: str
-    pair: str
-    term: str
-    start: float
-    low: float
-    high: float
-
-
-def tunable_name(pair: str, term: str) -> str:
-    """Column name of a tunable parameter, unit included, e.g. ``BO_rho_A``."""
-    return f"{pair.replace('-', '')}_{term}_{TERMS[term][1]}"
-
 
 def read_species(path: str | Path) -> list[Species]:
-    """The species table (element, charge_e, mass_g_mol), checked cell by cell (tables.TableError naming file, line, column)."""
-    table = tables.read(path, "species table", ("element", "charge_e", "mass_g_mol"), numeric=("charge_e", "mass_g_mol"))
+    """The species table (element, charge_e, mass_g_mol), checked cell by cell (tables.TableError naming file, line, column).
+
+    An empty charge means "set by neutrality" (potential.charges.balance); glassfit.config checks that rule.
+    """
+    table = tables.read(path, "species table", ("element", "charge_e", "mass_g_mol"), numeric=("mass_g_mol",), optional=("charge_e",))
     for i, r in enumerate(table.itertuples()):
         if not ELEMENT.fullmatch(r.element):
             raise tables.TableError(f"{tables.where(table, i, 'element')}: {r.element!r} is not an element symbol (e.g. Si, O)")
@@ -61,82 +45,207 @@ def read_species(path: str | Path) -> list[Species]:
             raise tables.TableError(f"{tables.where(table, i, 'mass_g_mol')}: the mass of {r.element} must be positive")
     if (i := tables.duplicate(table, ["element"])) is not None:
         raise tables.TableError(f"{tables.where(table, i, 'element')}: element {table['element'][i]!r} is defined twice")
-    return [Species(r.element, float(r.charge_e), float(r.mass_g_mol)) for r in table.itertuples()]
+    return [Species(r.element, None if math.isnan(r.charge_e) else float(r.charge_e), float(r.mass_g_mol)) for r in table.itertuples()]
 
 
-def read_parameter_sets(path: str | Path) -> dict[str, dict[str, Buckingham]]:
-    """All parameter sets of a potential table: ``{set name: {pair: Buckingham}}`` (``fixed`` included), checked cell by cell."""
-    table = tables.read(path, "potential table", ("set", "pair", "A_eV", "rho_A", "C_eVA6"), numeric=("A_eV", "rho_A", "C_eVA6"))
+def read_parameter_sets(path: str | Path) -> dict[str, dict[str, PairTerm]]:
+    """All parameter sets of a potential table: ``{set: {pair: PairTerm}}`` (``fixed`` included), checked cell by cell.
+
+    Columns: ``set``, ``pair``, optional ``form`` (default buckingham), and the coefficient columns of the forms used
+    (glassfit.forms.COLUMNS, units in the name). A row fills exactly its form's columns; other cells stay empty.
+    """
+    table = tables.read(path, "potential table", ("set", "pair"))
+    extra = [c for c in table.columns if c not in ("set", "pair", "form")]
+    for column in extra:
+        if column not in COLUMNS:
+            raise tables.TableError(f"{path}: line {table.attrs['header_line']}: column {column!r} is no coefficient of any form (columns: {', '.join(COLUMNS)})")
     if (i := tables.duplicate(table, ["set", "pair"])) is not None:
         raise tables.TableError(f"{tables.where(table, i, 'pair')}: pair {table['pair'][i]} of set {table['set'][i]!r} is defined twice")
-    sets: dict[str, dict[str, Buckingham]] = {}
-    for i, r in enumerate(table.itertuples()):
-        a, sep, b = r.pair.partition("-")
+    sets: dict[str, dict[str, PairTerm]] = {}
+    for i, row in enumerate(table.to_dict("records")):
+        a, sep, b = row["pair"].partition("-")
         if not (sep and ELEMENT.fullmatch(a) and ELEMENT.fullmatch(b)):
-            raise tables.TableError(f"{tables.where(table, i, 'pair')}: {r.pair!r} is not two element symbols joined by '-', e.g. B-O")
-        if r.rho_A <= 0:
-            raise tables.TableError(f"{tables.where(table, i, 'rho_A')}: rho must be positive (got {r.rho_A:g})")
-        sets.setdefault(r.set, {})[r.pair] = Buckingham(float(r.A_eV), float(r.rho_A), float(r.C_eVA6))
+            raise tables.TableError(f"{tables.where(table, i, 'pair')}: {row['pair']!r} is not two element symbols joined by '-', e.g. B-O")
+        name = row.get("form") or "buckingham"
+        if name not in FORMS:
+            raise tables.TableError(f"{tables.where(table, i, 'form')}: form {name!r} is not one of {', '.join(FORMS)}")
+        form = FORMS[name]
+        coefficients = {}
+        for c in form.coefficients:
+            if c.column not in table.columns:
+                raise tables.TableError(f"{path}: line {table.attrs['header_line']}: header lacks column {c.column!r} that form {name} needs (line {table.attrs['lines'][i]})")
+            if row[c.column] == "":
+                raise tables.TableError(f"{tables.where(table, i, c.column)}: form {name} needs {c.column} (the cell is empty)")
+            value = tables.number_cell(path, table.attrs["lines"][i], c.column, row[c.column])
+            if c.positive and value <= 0:
+                raise tables.TableError(f"{tables.where(table, i, c.column)}: {c.name} must be positive (got {value:g})")
+            coefficients[c.column] = value
+        for column in extra:
+            if column not in form.columns and row[column] != "":
+                raise tables.TableError(f"{tables.where(table, i, column)}: form {name} has no coefficient {column} (leave the cell empty; {name} has {', '.join(form.columns)})")
+        sets.setdefault(row["set"], {})[row["pair"]] = PairTerm(row["pair"], name, coefficients)
     return sets
 
 
-def complete_set(sets: dict[str, dict[str, Buckingham]], name: str) -> dict[str, Buckingham]:
-    """The fixed pairs plus the pairs of the named set."""
-    if name not in sets or name == "fixed":
-        named = ", ".join(s for s in sets if s != "fixed")
-        raise KeyError(f"unknown parameter set {name!r}; the table defines: {named}")
-    return {**sets.get("fixed", {}), **sets[name]}
+def tunable_name(pair: str | None, column: str | None = None, element: str | None = None) -> str:
+    """Column name of a tunable parameter, unit included: ``BO_rho_A``, ``SiO_D0_eV``, ``q_Si_e``."""
+    return f"q_{element}_e" if element else f"{pair.replace('-', '')}_{column}"
 
 
-def apply_values(pairs: dict[str, Buckingham], tunables: list[Tunable], values: dict[str, float]) -> dict[str, Buckingham]:
-    """A copy of ``pairs`` with the tunable parameters set to ``values`` (keyed by tunable name)."""
+def apply_values(pairs: Mapping[str, PairTerm], tunables: Iterable[Tunable], values: Mapping[str, float]) -> dict[str, PairTerm]:
+    """A copy of ``pairs`` with the tuned coefficients set to ``values`` (keyed by tunable name; charges are not pair terms)."""
     out = dict(pairs)
     for t in tunables:
-        if t.name in values:
-            out[t.pair] = dataclasses.replace(out[t.pair], **{TERMS[t.term][0]: float(values[t.name])})
+        if t.pair and t.name in values:
+            term = out[t.pair]
+            out[t.pair] = dataclasses.replace(term, coefficients={**term.coefficients, t.coefficient: float(values[t.name])})
     return out
 
 
-def values_of(pairs: dict[str, Buckingham], tunables: list[Tunable]) -> dict[str, float]:
-    """The tunable parameters' values in a parameter set."""
-    return {t.name: getattr(pairs[t.pair], TERMS[t.term][0]) for t in tunables}
+def values_of(potential: Potential, pairs: Mapping[str, PairTerm], tunables: Iterable[Tunable]) -> dict[str, float]:
+    """The tunable parameters' values in a parameter set (charges: the species table's)."""
+    return {t.name: (potential.species_of(t.element).charge_e if t.element else pairs[t.pair].coefficients[t.coefficient]) for t in tunables}
 
 
-def lammps_lines(species: list[Species], pairs: dict[str, Buckingham], cutoff_A: float, kspace_accuracy: float, kspace_order: int = 5) -> list[str]:
+def charges(potential: Potential, atoms: Mapping[str, int], tunables: Iterable[Tunable] = (), values: Mapping[str, float] | None = None) -> dict[str, float]:
+    """Charge (e) of every species in a glass with these atom counts: the table's, tuned ones replaced, the balance species by neutrality.
+
+    With ``potential.charge_balance`` (e.g. SHIK's O), q_b = -sum over the other elements of n_i q_i / n_b for this
+    glass's atoms, so the charge depends on the composition and the system is exactly neutral.
+    """
+    q = {s.element: s.charge_e for s in potential.species}
+    for t in tunables:
+        if t.element and values and t.name in values:
+            q[t.element] = float(values[t.name])
+    b = potential.charge_balance
+    if b:
+        if not atoms.get(b):
+            raise ValueError(f"no {b} atom to balance the charge (potential.charges.balance: {b})")
+        q[b] = -sum(n * q[el] for el, n in atoms.items() if el != b) / atoms[b]
+    return {el: (0.0 if v is None else v) for el, v in q.items()}
+
+
+def _charge(q: float) -> str:
+    """A charge as the LAMMPS input writes it: 6 decimals when exact (the tables' values), else every digit (neutrality)."""
+    return f"{q:.6f}" if round(q, 6) == q else repr(q)
+
+
+def _coulomb(e: Electrostatics) -> tuple[str, list[str]]:
+    """The Coulomb pair style (with its arguments) and the k-space commands of an electrostatics setting."""
+    if e.family == "long":
+        kspace = [f"kspace_style {e.method} {e.accuracy:g}"]
+        if e.method == "pppm" and e.order is not None and e.order != 5:
+            kspace.append(f"kspace_modify order {int(e.order)}")
+        return f"coul/long {e.cutoff_A:g}", kspace
+    return f"coul/{e.method} {e.damping_invA:g} {e.cutoff_A:g}", []
+
+
+def _cutoffs(potential: Potential) -> str:
+    """Short-range cutoff, and the Coulomb one when it differs (LAMMPS's 'cutoff (cutoff2)')."""
+    sr, coul = potential.cutoff_A, potential.electrostatics.cutoff_A
+    return f"{sr:g}" if sr == coul else f"{sr:g} {coul:g}"
+
+
+def _args(values: Iterable[float]) -> str:
+    return " ".join(f"{v:.8g}" for v in values)
+
+
+def wolf_expression(e: Electrostatics) -> str:
+    """The truncated Coulomb function of a wolf or dsf setting (times qi*qj) as a Lepton expression, self energy omitted."""
+    a, rc = e.damping_invA, e.cutoff_A
+    shift = math.erfc(a * rc) / rc
+    direct = "1/r" if a == 0 else f"erfc({a!r}*r)/r"
+    if e.method == "wolf":
+        return f"({direct}-({shift!r}))"
+    slope = math.erfc(a * rc) / rc**2 + 2 * a / math.sqrt(math.pi) * math.exp(-(a**2) * rc**2) / rc
+    return f"({direct}-({shift!r})+(r-{rc!r})*({slope!r}))"
+
+
+def lammps_lines(potential: Potential, pairs: Mapping[str, PairTerm], charge: Mapping[str, float], elements: list[str]) -> list[str]:
     """LAMMPS commands (after the box exists) for masses, charges and the complete pair potential.
 
-    LAMMPS type i is ``species[i-1]``. Every type pair gets a coefficient: Buckingham where the table has
-    one, A = 0 (Coulomb only) otherwise. ``kspace_order`` is PPPM's stencil order (LAMMPS default 5): it
-    changes the grid LAMMPS picks for the accuracy, not the accuracy.
+    LAMMPS type i is ``elements[i-1]``; masses come from the potential's species table, charges from ``charge``
+    (:func:`charges`). Every type pair is covered: its pair term, or Coulomb only.
     """
-    index = {s.element: i + 1 for i, s in enumerate(species)}
-    lines = [f"pair_style buck/coul/long {cutoff_A:g}", f"kspace_style pppm {kspace_accuracy:g}"]
-    if kspace_order != 5:
-        lines.append(f"kspace_modify order {int(kspace_order)}")
-    for s in species:
-        lines.append(f"mass {index[s.element]} {s.mass_g_mol:.6f}  # {s.element}")
-        lines.append(f"set type {index[s.element]} charge {s.charge_e:.6f}  # {s.element}")
-    terms = {}
-    for pair, term in pairs.items():
-        a, b = pair.split("-")
-        if a not in index or b not in index:
-            continue
-        terms[tuple(sorted((index[a], index[b])))] = (pair, term)
-    for i in range(1, len(species) + 1):
-        for j in range(i, len(species) + 1):
-            if (i, j) in terms:
-                pair, t = terms[(i, j)]
-                lines.append(f"pair_coeff {i} {j} {t.A_eV:.8g} {t.rho_A:.8g} {t.C_eVA6:.8g}  # {pair}")
+    index = {el: i + 1 for i, el in enumerate(elements)}
+    terms: dict[tuple[int, int], PairTerm] = {}
+    for term in pairs.values():
+        a, b = term.elements
+        if a in index and b in index:
+            terms[tuple(sorted((index[a], index[b])))] = term
+    e = potential.electrostatics
+    coul, kspace = _coulomb(e)
+    type_pairs = [(i, j) for i in range(1, len(elements) + 1) for j in range(i, len(elements) + 1)]
+    forms = {t.form for t in terms.values()}
+    fused = FORMS[next(iter(forms))].fused if len(forms) == 1 else None
+    if potential.smoothing_gamma_A2 is not None:
+        head = [f"pair_style lepton/coul {e.cutoff_A:g}"]
+        coeffs = [f'pair_coeff {i} {j} "{_smoothed(potential, terms.get((i, j)))}"  # {_label(elements, i, j, terms)}' for i, j in type_pairs]
+    elif fused and e.family in fused:
+        style, args = fused[e.family]
+        form = FORMS[next(iter(forms))]
+        damping = "" if e.family == "long" else f"{e.damping_invA:g} "
+        head = [f"pair_style {style} {damping}{_cutoffs(potential)}", *kspace]
+        coeffs = [
+            f"pair_coeff {i} {j} {_args(args(terms[(i, j)].coefficients))}  # {terms[(i, j)].pair}" if (i, j) in terms
+            else f"pair_coeff {i} {j} {' '.join(_zero(args(form.zero)))}  # {elements[i - 1]}-{elements[j - 1]} Coulomb only"
+            for i, j in type_pairs
+        ]
+    else:
+        subs = sorted(forms, key=list(FORMS).index)
+        styles = [FORMS[f].native[0] if FORMS[f].native else "lepton" for f in subs]
+        head = [f"pair_style hybrid/overlay {coul} " + " ".join(f"{s} {potential.cutoff_A:g}" for s in styles), *kspace]
+        coeffs = [f"pair_coeff * * {coul.split()[0]}"]
+        for (i, j), term in sorted(terms.items()):
+            form = FORMS[term.form]
+            if form.native:
+                coeffs.append(f"pair_coeff {i} {j} {form.native[0]} {_args(form.native[1](term.coefficients))}  # {term.pair}")
             else:
-                lines.append(f"pair_coeff {i} {j} 0.0 1.0 0.0  # {species[i - 1].element}-{species[j - 1].element} Coulomb only")
-    return lines
+                coeffs.append(f'pair_coeff {i} {j} lepton "{term.energy_expression()}"  # {term.pair}')
+    lines = head
+    for el in elements:
+        lines.append(f"mass {index[el]} {potential.species_of(el).mass_g_mol:.6f}  # {el}")
+        lines.append(f"set type {index[el]} charge {_charge(charge[el])}  # {el}")
+    return lines + coeffs
 
 
-def include_file(species: list[Species], pairs: dict[str, Buckingham], cutoff_A: float, kspace_accuracy: float, header: list[str], kspace_order: int = 5) -> str:
+def _zero(values: list[float]) -> list[str]:
+    """The arguments of a Coulomb-only pair in a fused style, written as the published inputs write them (0.0 1.0 0.0)."""
+    return [f"{v:.1f}" for v in values]
+
+
+def _label(elements: list[str], i: int, j: int, terms: Mapping[tuple[int, int], PairTerm]) -> str:
+    return terms[(i, j)].pair if (i, j) in terms else f"{elements[i - 1]}-{elements[j - 1]} Coulomb only"
+
+
+def _smoothed(potential: Potential, term: PairTerm | None) -> str:
+    """SHIK's pair energy: (short-range below the short-range cutoff + qi qj W(r)) x exp(-gamma / (r - rc)^2)."""
+    e = potential.electrostatics
+    short = f"({term.energy_expression()})*step({potential.cutoff_A!r}-r)+" if term else ""
+    return f"({short}qi*qj*{wolf_expression(e)})*exp(-({potential.smoothing_gamma_A2!r})/(r-{e.cutoff_A!r})^2)"
+
+
+def describe(potential: Potential) -> list[str]:
+    """Comment lines that say what a rendered potential is: forms, electrostatics, charges, smoothing."""
+    e = potential.electrostatics
+    forms = sorted({t.form for s in potential.sets.values() for t in s.values()})
+    out = ["pair forms: " + "; ".join(f"{f}: {FORMS[f].formula}" for f in forms)]
+    if e.family == "long":
+        out.append(f"electrostatics: {e.method}, real-space cutoff {e.cutoff_A:g} A, accuracy {e.accuracy:g}")
+    else:
+        out.append(f"electrostatics: {e.method}, damping {e.damping_invA:g} 1/A, cutoff {e.cutoff_A:g} A")
+    if potential.charge_balance:
+        out.append(f"charges: q_{potential.charge_balance} is set per glass by neutrality (-sum n_i q_i / n_{potential.charge_balance})")
+    if potential.smoothing_gamma_A2 is not None:
+        out.append(f"smoothing: every pair energy x exp(-{potential.smoothing_gamma_A2:g} / (r - {e.cutoff_A:g})^2) (SHIK)")
+    return out
+
+
+def include_file(potential: Potential, pairs: Mapping[str, PairTerm], charge: Mapping[str, float], elements: list[str], header: list[str]) -> str:
     """A complete LAMMPS include file for the potential, with units and provenance in comments."""
     comments = [
-        "# Buckingham + long-range Coulomb, LAMMPS 'units metal' (eV, Angstrom), 'atom_style charge'.",
-        "# E(r) = A exp(-r/rho) - C/r^6 + qi qj/r ; type order: " + " ".join(f"{i + 1}={s.element}" for i, s in enumerate(species)),
+        "# LAMMPS 'units metal' (eV, Angstrom), 'atom_style charge'; type order: " + " ".join(f"{i + 1}={el}" for i, el in enumerate(elements)),
+        *(f"# {line}" for line in describe(potential)),
         *(f"# {h}" for h in header),
     ]
-    return "\n".join(comments + lammps_lines(species, pairs, cutoff_A, kspace_accuracy, kspace_order)) + "\n"
+    return "\n".join(comments + lammps_lines(potential, pairs, charge, elements)) + "\n"

@@ -29,6 +29,7 @@ class Stage:
     T_end_K: float
     duration_ps: float
     pressure_bar: float = 0.0
+    pressure_end_bar: float | None = None  # npt: ramp the pressure to this value over the stage (None: constant)
     dump_every_ps: float | None = None  # write trajectory frames during this stage
     role: str | None = None  # "density" (average density here) or "production" (B4 and structure here)
 
@@ -41,6 +42,7 @@ class Stage:
             T_end_K=float(entry.get("T_end_K", entry["T_start_K"])),
             duration_ps=float(entry["duration_ps"]),
             pressure_bar=float(entry.get("pressure_bar", 0.0)),
+            pressure_end_bar=None if entry.get("pressure_end_bar") is None else float(entry["pressure_end_bar"]),
             dump_every_ps=entry.get("dump_every_ps"),
             role=entry.get("role"),
         )
@@ -184,7 +186,7 @@ def _stage(stage: Stage, begin: int, end: int, settings: MDSettings, resume_step
     else:
         lines.append(
             f"fix md all npt temp {stage.T_start_K:g} {stage.T_end_K:g} {settings.thermostat_damp_ps:g} "
-            f"iso {stage.pressure_bar:g} {stage.pressure_bar:g} {settings.barostat_damp_ps:g}"
+            f"iso {stage.pressure_bar:g} {stage.pressure_bar if stage.pressure_end_bar is None else stage.pressure_end_bar:g} {settings.barostat_damp_ps:g}"
         )
     if stage.dump_every_ps:
         # The dump starts one interval into the stage, so it holds exactly duration / interval frames.

@@ -17,7 +17,7 @@ seeds of its own, and is compared with experiment as the papers do. Layout under
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 import json
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -25,8 +25,8 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from glassfit import config as cfg
-from glassfit.config import ConfigError
+from glassfit.config import ConfigError, set_owner_of
+from glassfit.model import Campaign
 
 #: final structure figures drawn per glass (one curve per set), and the analyses each needs
 GLASS_FIGURES: dict[str, tuple[str, ...]] = {
@@ -43,40 +43,31 @@ B2O3_FIGURES: dict[str, tuple[str | None, str, str, str, tuple[str, ...]]] = {
     "mean_ring_size_vs_B2O3": (None, "mean_ring_size_T", "B$_2$O$_3$ (mol %)", "mean ring size (T atoms)", ("rings",)),
     "density_vs_XOX": ("mean_angle_X-O-X_deg", "md_density_g_cm3", "mean X–O–X angle (°)", "density (g/cm³)", ("angles",)),
 }
-#: the properties every MD run measures itself, compared with experiment in final/validation/
-PROPERTIES = {"density_g_cm3": "density (g/cm³)", "B4": "B4 (fraction of four-fold B)"}
-
-
-def labels(campaign: dict) -> list[str]:
+def labels(campaign: Campaign) -> list[str]:
     """The validated sets' labels (analysis.validation_sets, resolved by glassfit.config)."""
-    return list(campaign["analysis"]["validation_sets"])
+    return list(campaign.analysis.validation_sets)
 
 
-def validates(campaign: dict) -> bool:
+def validates(campaign: Campaign) -> bool:
     """Whether the campaign ends with a validation (validation_analyses and validation_sets both non-empty)."""
-    return bool(campaign["analysis"]["validation_analyses"]) and bool(labels(campaign))
+    return bool(campaign.analysis.validation_analyses) and bool(labels(campaign))
 
 
-def glass_ids(campaign: dict) -> list[str]:
+def glass_ids(campaign: Campaign) -> list[str]:
     """Glasses of the validation: analysis.validation_glasses, or every row of the glass table."""
-    ids = campaign["analysis"]["validation_glasses"]
-    return list(ids) if ids is not None else list(cfg.read_glasses(campaign["glasses_table"]).index)
+    return [g.id for g in campaign.analysis.validation_glasses]
 
 
-def simulated_glasses(campaign: dict) -> list[str]:
+def simulated_glasses(campaign: Campaign) -> list[str]:
     """Every glass the campaign simulates: the fitted ones (if it fits), then the validation ones."""
-    fitted = [g["id"] for g in campaign["glasses"]] if campaign["fit"] else []
+    fitted = [g.id for g in campaign.glasses] if campaign.fit else []
     return list(dict.fromkeys(fitted + (glass_ids(campaign) if validates(campaign) else [])))
 
 
-def check(campaign: dict, source: str) -> None:
-    """Check the validation glasses and measured S(Q) against the glass table and the file system; raise one ConfigError."""
-    table = cfg.read_glasses(campaign["glasses_table"])
-    for i, gid in enumerate(campaign["analysis"]["validation_glasses"] or []):
-        if gid not in table.index:
-            raise ConfigError(f"{source}: analysis.validation_glasses[{i}]: glass {gid!r} is not defined in {campaign['glasses_table']}")
+def check(campaign: Campaign, source: str) -> None:
+    """Check the measured diffraction data against the simulated glasses and the file system; raise one ConfigError."""
     simulated = simulated_glasses(campaign)
-    for gid, files in campaign["analysis"]["measured_sq"].items():
+    for gid, files in campaign.analysis.measured_sq.items():
         if gid not in simulated:
             raise ConfigError(f"{source}: analysis.measured_sq.{gid}: glass {gid!r} is neither fitted nor validated by this campaign ({', '.join(simulated)})")
         from glassfit.analysis.measured import measured_sets, read_columns  # only when there are measured data
@@ -94,51 +85,47 @@ def check(campaign: dict, source: str) -> None:
                 raise ConfigError(f"{error} (named in {source}: analysis.measured_sq.{gid}.{m.name})") from None
 
 
-def validation_campaign(campaign: dict, source: str) -> dict | None:
+def validation_campaign(campaign: Campaign, source: str) -> Campaign | None:
     """The campaign the validation runs: every validation glass, seeds independent of the fit; None without validation."""
     from glassfit.campaign import job_seed  # imported where needed: glassfit.campaign is heavier than this module
 
     check(campaign, source)
     if not validates(campaign):
         return None
-    config = {k: copy.deepcopy(v) for k, v in campaign.items() if k in cfg.schema()["properties"]}
-    config["glasses"] = {"table": campaign["glasses_table"], "use": glass_ids(campaign)}
-    config["seed"] = job_seed(campaign, 0, "validation")
-    try:
-        return cfg.resolve(config, source)
-    except ConfigError as error:
-        raise ConfigError(f"{error} (in the final validation on analysis.validation_glasses: {', '.join(config['glasses']['use'])})") from None
+    return dataclasses.replace(campaign, glasses=campaign.analysis.validation_glasses, seed=job_seed(campaign, 0, "validation"))
 
 
-def candidates(campaign: dict, best: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The validated sets as candidate rows: label, source, the table set the run renders, the tunable values.
+def candidates(campaign: Campaign, best: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The validated sets as candidate rows: label, source, the table set the run renders, its potential, the tunable values.
 
     ``best`` (final/best.csv, first row = the reported set) is the start set with the fitted values; ``start``
-    and named sets are rendered as those complete sets (glassfit.campaign.potential_lines reads ``set``).
+    and named sets are rendered as those complete sets (glassfit.campaign.potential_lines reads ``set``); a set of
+    one of the campaign's other potentials names it in ``potential`` (its tunable columns are empty).
     """
     from glassfit import potential
 
-    tunables = cfg.tunables(campaign)
-    sets = potential.read_parameter_sets(campaign["potential"]["table"])
-    start = campaign["potential"]["start"]
+    p = campaign.potential
     rows = []
     for label in labels(campaign):
+        owner = set_owner_of(label, p, campaign.others)
         if label == "best":
             top = best.iloc[0]
-            rows.append({"candidate": label, "source": str(top["candidate"]), "set": start, **{t.name: float(top[t.name]) for t in tunables}})
+            rows.append({"candidate": label, "source": str(top["candidate"]), "set": p.start, "potential": "", **{t.name: float(top[t.name]) for t in campaign.tunables}})
+        elif owner:
+            rows.append({"candidate": label, "source": f"{owner}:{label}", "set": label, "potential": owner, **{t.name: np.nan for t in campaign.tunables}})
         else:
-            name = start if label == "start" else label
-            rows.append({"candidate": label, "source": f"set:{name}", "set": name, **potential.values_of(potential.complete_set(sets, name), tunables)})
+            name = p.start if label == "start" else label
+            rows.append({"candidate": label, "source": f"set:{name}", "set": name, "potential": "", **potential.values_of(p, p.complete_set(name), campaign.tunables)})
     return pd.DataFrame(rows)
 
 
-def b2o3_mol_percent(campaign: dict) -> dict[str, float]:
+def b2o3_mol_percent(campaign: Campaign) -> dict[str, float]:
     """B2O3 content of each glass of the campaign (mol %)."""
-    return {g["id"]: g["composition"].get("B2O3", 0.0) for g in campaign["glasses"]}
+    return {g.id: g.composition.get("B2O3", 0.0) for g in campaign.glasses}
 
 
-def properties(runs: pd.DataFrame, validation: dict, campaign: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Set x glass density and B4 (mean ± std over replicas) next to experiment, and per set the RMSE over the fitted glasses and the objective.
+def properties(runs: pd.DataFrame, validation: Campaign, campaign: Campaign) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Set x glass targets (mean ± std over replicas) next to experiment, and per set the RMSE over the fitted glasses and the objective.
 
     ``runs`` is validation/runs.csv; ``validation`` the validation campaign (its glasses); ``campaign`` the fitted one:
     its fitted glasses (those the validation ran) and its objective settings define the RMSE and the objective.
@@ -149,29 +136,29 @@ def properties(runs: pd.DataFrame, validation: dict, campaign: dict) -> tuple[pd
     rows = []
     for (label, gid), group in runs.groupby(["candidate", "glass"], sort=False):
         ok = group[group["status"] == "ok"]
-        g = next(x for x in validation["glasses"] if x["id"] == gid)
-        row = {"set": label, "glass": gid, "role": g["role"], "B2O3_mol_percent": b2o3[gid]}
-        for prop in PROPERTIES:
-            values = pd.to_numeric(ok[f"{prop}_mean"], errors="coerce").dropna().to_numpy()
-            row[f"{prop}_mean"] = float(values.mean()) if values.size else np.nan
-            row[f"{prop}_std"] = float(values.std(ddof=1)) if values.size > 1 else (0.0 if values.size else np.nan)
-            row[f"{prop}_exp"] = np.nan if g[prop] is None else g[prop]
+        g = validation.glass(gid)
+        row = {"set": label, "glass": gid, "role": g.role, "B2O3_mol_percent": b2o3[gid]}
+        for t in campaign.targets:
+            values = pd.to_numeric(ok[f"{t.name}_mean"], errors="coerce").dropna().to_numpy()
+            row[f"{t.name}_mean"] = float(values.mean()) if values.size else np.nan
+            row[f"{t.name}_std"] = float(values.std(ddof=1)) if values.size > 1 else (0.0 if values.size else np.nan)
+            row[f"{t.name}_exp"] = np.nan if g.value(t.column) is None else g.value(t.column)
         row["n_ok"], row["n_failed"] = len(ok), len(group) - len(ok)
         rows.append(row)
     table = pd.DataFrame(rows)
     order = {label: i for i, label in enumerate(labels(campaign))}
     table = table.sort_values(["set", "B2O3_mol_percent", "glass"], key=lambda c: c.map(order) if c.name == "set" else c, kind="stable").reset_index(drop=True)
     validated = set(table["glass"])
-    fitted = {**campaign, "glasses": [g for g in campaign["glasses"] if g["role"] != "validation" and g["id"] in validated]}
-    fitted_ids = [g["id"] for g in fitted["glasses"]]
+    fitted = dataclasses.replace(campaign, glasses=tuple(g for g in campaign.glasses if g.role != "validation" and g.id in validated))
+    fitted_ids = [g.id for g in fitted.glasses]
     objective = learn.objective(table.rename(columns={"set": "candidate"}), fitted) if fitted_ids else pd.Series(dtype=float)
     summary = []
     for label, group in table.groupby("set", sort=False):
         own = group[group["glass"].isin(fitted_ids)]
         row = {"set": label, "fitted_glasses": " ".join(fitted_ids)}
-        for prop in PROPERTIES:
-            err = (own[f"{prop}_mean"] - own[f"{prop}_exp"]).dropna()
-            row[f"{prop}_rmse"] = float(np.sqrt((err**2).mean())) if len(err) else np.nan
+        for t in campaign.targets:
+            err = (own[f"{t.name}_mean"] - own[f"{t.name}_exp"]).dropna()
+            row[f"{t.name}_rmse"] = float(np.sqrt((err**2).mean())) if len(err) else np.nan
         row["objective"] = float(objective.get(label, np.nan))
         summary.append(row)
     return table, pd.DataFrame(summary)
@@ -185,44 +172,50 @@ def _num(value: float, digits: int) -> str:
     return "—" if pd.isna(value) else f"{value:.{digits}f}"
 
 
-def properties_markdown(table: pd.DataFrame, summary: pd.DataFrame, campaign: dict, replicas: int) -> str:
-    """The properties table for people: one row per glass, one column pair per set, then RMSE and objective per set."""
+def properties_markdown(table: pd.DataFrame, summary: pd.DataFrame, campaign: Campaign, replicas: int) -> str:
+    """The properties table for people: one row per glass, per target the experiment and one column per set, then RMSE and objective per set."""
     sets = list(summary["set"])
     glasses = list(dict.fromkeys(table["glass"]))
     by = table.set_index(["set", "glass"])
     exp = table.drop_duplicates("glass").set_index("glass")
+    digits = 3
+    header = ["glass", "B2O3 mol %"]
+    for t in campaign.targets:
+        header += [f"{t.symbol} exp", *(f"{t.symbol} {s}" for s in sets)]
     lines = [
-        f"# Validation of `{campaign['campaign']}`: density and B4, MD (mean ± std over {replicas} replica(s)) vs experiment",
+        f"# Validation of `{campaign.name}`: {', '.join(t.symbol for t in campaign.targets)}, MD (mean ± std over {replicas} replica(s)) vs experiment",
         "",
-        "| glass | B2O3 mol % | density exp | " + " | ".join(f"density {s}" for s in sets) + " | B4 exp | " + " | ".join(f"B4 {s}" for s in sets) + " |",
-        "| --- " * (3 + 2 * len(sets) + 1) + "|",
+        "| " + " | ".join(header) + " |",
+        "| --- " * len(header) + "|",
     ]
     for gid in glasses:
-        cells = [gid, f"{exp.loc[gid, 'B2O3_mol_percent']:g}", _num(exp.loc[gid, "density_g_cm3_exp"], 3)]
-        cells += [_pm(by.loc[(s, gid), "density_g_cm3_mean"], by.loc[(s, gid), "density_g_cm3_std"], 3) if (s, gid) in by.index else "—" for s in sets]
-        cells += [_num(exp.loc[gid, "B4_exp"], 3)]
-        cells += [_pm(by.loc[(s, gid), "B4_mean"], by.loc[(s, gid), "B4_std"], 3) if (s, gid) in by.index else "—" for s in sets]
+        cells = [gid, f"{exp.loc[gid, 'B2O3_mol_percent']:g}"]
+        for t in campaign.targets:
+            cells.append(_num(exp.loc[gid, f"{t.name}_exp"], digits))
+            cells += [_pm(by.loc[(s, gid), f"{t.name}_mean"], by.loc[(s, gid), f"{t.name}_std"], digits) if (s, gid) in by.index else "—" for s in sets]
         lines.append("| " + " | ".join(cells) + " |")
     fitted = summary["fitted_glasses"].iloc[0] if len(summary) else ""
+    rmse = [f"{t.symbol} RMSE" for t in campaign.targets]
     lines += [
         "",
         f"Per set, over the fitted glasses ({fitted or 'none validated'}): RMSE against experiment and the campaign objective (lower is better).",
         "",
-        "| set | density RMSE (g/cm³) | B4 RMSE | objective |",
-        "| --- | --- | --- | --- |",
-        *(f"| {r.set} | {_num(r.density_g_cm3_rmse, 4)} | {_num(r.B4_rmse, 3)} | {_num(r.objective, 4)} |" for r in summary.itertuples()),
+        "| set | " + " | ".join(rmse) + " | objective |",
+        "| --- " * (len(rmse) + 2) + "|",
+        *("| " + " | ".join([r["set"], *(_num(r[f"{t.name}_rmse"], 4) for t in campaign.targets), _num(r["objective"], 4)]) + " |" for r in summary.to_dict("records")),
         "",
     ]
     return "\n".join(lines)
 
 
-def plot_properties(table: pd.DataFrame, campaign: dict, outputs: Mapping[str, str | Path]) -> None:
-    """Density and B4 against B2O3 (``outputs``: ``density_g_cm3``, ``B4`` -> path): experiment and every validated set."""
+def plot_properties(table: pd.DataFrame, campaign: Campaign, outputs: Mapping[str, str | Path]) -> None:
+    """Every target against B2O3 (``outputs``: target name -> path): experiment and every validated set."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    labels_of = {t.name: t.label for t in campaign.targets}
     for prop, path in outputs.items():
         fig, ax = plt.subplots(figsize=(5.5, 4))
         exp = table.drop_duplicates("glass").dropna(subset=[f"{prop}_exp"]).sort_values("B2O3_mol_percent")
@@ -231,25 +224,24 @@ def plot_properties(table: pd.DataFrame, campaign: dict, outputs: Mapping[str, s
             group = group.sort_values("B2O3_mol_percent")
             ax.errorbar(group["B2O3_mol_percent"], group[f"{prop}_mean"], yerr=group[f"{prop}_std"].fillna(0), fmt="o--",
                         color=f"C{k}", capsize=3, ms=4, lw=1, label=label)
-        ax.set(xlabel="B$_2$O$_3$ (mol %)", ylabel=PROPERTIES[prop], title=f"{campaign['campaign']}: {prop} vs experiment")
+        ax.set(xlabel="B$_2$O$_3$ (mol %)", ylabel=labels_of[prop], title=f"{campaign.name}: {prop} vs experiment")
         ax.legend(frameon=False, fontsize=8)
         fig.tight_layout()
         fig.savefig(path, dpi=130)
         plt.close(fig)
 
 
-def structure_table(structure_dirs: Sequence[str | Path], validation: dict) -> pd.DataFrame:
+def structure_table(structure_dirs: Sequence[str | Path], validation: Campaign) -> pd.DataFrame:
     """One row per validated set x glass (folders ``validation/structure/<label>/<glass>``): identity, experiment, averaged scalars."""
     from glassfit.analysis.workflow import read_gathered, scalar_columns
 
-    glasses = {g["id"]: g for g in validation["glasses"]}
     b2o3 = b2o3_mol_percent(validation)
     rows = []
     for folder in structure_dirs:
         label, gid = Path(folder).parts[-2:]
-        g = glasses[gid]
-        rows.append({"set": label, "glass": gid, "role": g["role"], "B2O3_mol_percent": b2o3[gid],
-                     "density_g_cm3_exp": g["density_g_cm3"], "B4_exp": g["B4"], **scalar_columns(read_gathered(folder))})
+        g = validation.glass(gid)
+        rows.append({"set": label, "glass": gid, "role": g.role, "B2O3_mol_percent": b2o3[gid],
+                     **{f"{t.name}_exp": g.value(t.column) for t in validation.targets}, **scalar_columns(read_gathered(folder))})
     return pd.DataFrame(rows)
 
 
@@ -273,14 +265,14 @@ def _load(folders: Mapping[str, str | Path], name: str) -> dict[str, pd.DataFram
     return out
 
 
-def write_glass_figures(structure_dirs: Sequence[str | Path], glass_id: str, campaign: dict, outputs: Mapping[str, str | Path]) -> None:
+def write_glass_figures(structure_dirs: Sequence[str | Path], glass_id: str, campaign: Campaign, outputs: Mapping[str, str | Path]) -> None:
     """Draw the per-glass structure figures named in ``outputs``, every validated set (folders ``.../<label>/<glass>``) on one plot."""
     from glassfit.analysis import plots  # matplotlib: only for the figures
     from glassfit.analysis.measured import measured_sets, measured_sq
     from glassfit.analysis.suite import comparable_sq  # S(Q) of every set at their common r_max (one resolution)
 
     folders = {Path(d).parent.name: d for d in structure_dirs}
-    sets = measured_sets(campaign["analysis"]["measured_sq"].get(glass_id, {}), f"analysis.measured_sq.{glass_id}")
+    sets = measured_sets(campaign.analysis.measured_sq.get(glass_id, {}), f"analysis.measured_sq.{glass_id}")
     measured = {m.radiation: dict.fromkeys(folders, measured_sq(m)) for m in sets if m.quantity == "S(Q)"}  # under every set's curve
     draw = {
         "partial_pdfs": lambda path: plots.plot_partial_pdfs(_load(folders, "pdf.csv"), path),
@@ -315,12 +307,17 @@ def write_b2o3_figures(table: pd.DataFrame, outputs: Mapping[str, str | Path]) -
         plt.close(fig)
 
 
-def final_targets(campaign: dict, results: str) -> list[str]:
+def property_figures(campaign: Campaign) -> dict[str, str]:
+    """The validation's target figures: target name -> file name under final/validation/."""
+    return {t.name: f"{t.symbol}_vs_B2O3.png" for t in campaign.targets}
+
+
+def final_targets(campaign: Campaign, results: str) -> list[str]:
     """The validation's products in final/: properties table and figures, structure table and figures, pictures."""
     if not validates(campaign):
         return []
-    analyses = campaign["analysis"]["validation_analyses"]
-    out = [f"{results}/final/validation/{name}" for name in ("properties.csv", "properties.md", "density_vs_B2O3.png", "B4_vs_B2O3.png")]
+    analyses = campaign.analysis.validation_analyses
+    out = [f"{results}/final/validation/{name}" for name in ("properties.csv", "properties.md", *property_figures(campaign).values())]
     out.append(f"{results}/final/structure/validation.csv")
     out += [f"{results}/final/structure/{name}.png" for name in b2o3_figures(analyses)]
     out += [f"{results}/final/structure/{glass}/{name}.png" for glass in glass_ids(campaign) for name in glass_figures(analyses)]

@@ -19,11 +19,11 @@ try:
 except ConfigError as error:
     sys.exit(f"glassfit: {error}")
 
-RESULTS = CAMPAIGN["results"]
-REPLICAS = list(range(CAMPAIGN["system"]["replicas"]))
+RESULTS = CAMPAIGN.results
+REPLICAS = list(range(CAMPAIGN.system.replicas))
 # Iteration 0's candidates are known before anything runs, so a dry run shows all of its MD jobs (their
 # parameter values are computed by rule design).
-DESIGN = gc.initial_kinds(CAMPAIGN) if CAMPAIGN["fit"] else None
+DESIGN = gc.initial_kinds(CAMPAIGN) if CAMPAIGN.fit else None
 
 
 wildcard_constraints:
@@ -79,7 +79,7 @@ def final_dataset(wildcards):
 PARETO_OUTPUTS = (
     {"pareto": report(f"{RESULTS}/final/pareto.csv", caption="../report/pareto.rst", category="properties", labels={"what": "Pareto front (table)"}),
      "pareto_plot": report(f"{RESULTS}/final/pareto.png", caption="../report/pareto.rst", category="properties", labels={"what": "Pareto front"})}
-    if CAMPAIGN["learn"]["mode"] == "pareto" else {}
+    if CAMPAIGN.learn.mode == "pareto" else {}
 )
 
 
@@ -91,8 +91,8 @@ def final_ranking(wildcards):
 
 def final_targets():
     """The campaign's products: the fit's final/ (unless validation-only), the validation's, the iterations' analyses."""
-    fit = [f"{RESULTS}/final/summary.md"] if CAMPAIGN["fit"] else []
-    iterations = [f"{RESULTS}/final/structure/iterations.csv"] if CAMPAIGN["fit"] and CAMPAIGN["analysis"]["iteration_analyses"] else []
+    fit = [f"{RESULTS}/final/summary.md"] if CAMPAIGN.fit else []
+    iterations = [f"{RESULTS}/final/structure/iterations.csv"] if CAMPAIGN.fit and CAMPAIGN.analysis.iteration_analyses else []
     return [*fit, *gv.final_targets(CAMPAIGN, RESULTS), *iterations]
 
 
@@ -101,7 +101,7 @@ try:
     VALIDATION = gv.validation_campaign(CAMPAIGN, CONFIG_SOURCE)
 except ConfigError as error:
     sys.exit(f"glassfit: {error}")
-VALIDATION_GLASSES = [g["id"] for g in VALIDATION["glasses"]] if VALIDATION else []
+VALIDATION_GLASSES = [g.id for g in VALIDATION.glasses] if VALIDATION else []
 VALIDATION_SETS = gv.labels(CAMPAIGN) if VALIDATION else []
 VALIDATION_LABELS = "|".join(map(re.escape, VALIDATION_SETS)) or "(?!)"
 ANALYSED_STAGES = r"iter-\d\d|validation"

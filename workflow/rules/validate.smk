@@ -49,10 +49,10 @@ rule validation_properties:
         runs=validation_runs,
     output:
         runs=f"{RESULTS}/validation/runs.csv",
-        table=report(f"{RESULTS}/final/validation/properties.csv", caption="../report/properties_table.rst", category="validation", labels={"kind": "table", "what": "density and B4 (CSV)"}),
-        markdown=report(f"{RESULTS}/final/validation/properties.md", caption="../report/properties_table.rst", category="validation", labels={"kind": "table", "what": "density and B4 (Markdown)"}),
-        density_g_cm3=report(f"{RESULTS}/final/validation/density_vs_B2O3.png", caption="../report/properties_figure.rst", category="validation", labels={"kind": "figure", "what": "density vs B2O3"}),
-        B4=report(f"{RESULTS}/final/validation/B4_vs_B2O3.png", caption="../report/properties_figure.rst", category="validation", labels={"kind": "figure", "what": "B4 vs B2O3"}),
+        table=report(f"{RESULTS}/final/validation/properties.csv", caption="../report/properties_table.rst", category="validation", labels={"kind": "table", "what": "targets (CSV)"}),
+        markdown=report(f"{RESULTS}/final/validation/properties.md", caption="../report/properties_table.rst", category="validation", labels={"kind": "table", "what": "targets (Markdown)"}),
+        **{name: report(f"{RESULTS}/final/validation/{file}", caption="../report/properties_figure.rst", category="validation", labels={"kind": "figure", "what": file.removesuffix(".png").replace("_vs_", " vs ")})
+           for name, file in gv.property_figures(CAMPAIGN).items()},
     log:
         f"{RESULTS}/logs/validation/properties.log",
     params:
@@ -70,7 +70,7 @@ rule validation_table:
     output:
         table=report(f"{RESULTS}/final/structure/validation.csv", caption="../report/structure_table.rst", category="structure", labels={"glass": "all", "figure": "table"}),
         **{name: report(f"{RESULTS}/final/structure/{name}.png", caption="../report/structure_trend.rst", category="structure", labels={"glass": "all", "figure": name})
-           for name in gv.b2o3_figures(CAMPAIGN["analysis"]["validation_analyses"])},
+           for name in gv.b2o3_figures(CAMPAIGN.analysis.validation_analyses)},
     log:
         f"{RESULTS}/logs/validation/table.log",
     params:
@@ -86,7 +86,7 @@ rule validation_figures:
         lambda w: [structure_dir("validation", s, w.glass) for s in VALIDATION_SETS],
     output:
         **{name: report(f"{RESULTS}/final/structure/{{glass}}/{name}.png", caption="../report/structure_figure.rst", category="structure", subcategory="{glass}", labels={"glass": "{glass}", "figure": name})
-           for name in gv.glass_figures(CAMPAIGN["analysis"]["validation_analyses"])},
+           for name in gv.glass_figures(CAMPAIGN.analysis.validation_analyses)},
     log:
         f"{RESULTS}/logs/validation/figures-{{glass}}.log",
     params:
@@ -108,7 +108,7 @@ rule validation_pictures:
         f"{RESULTS}/logs/validation/pictures-{{label}}.log",
     params:
         glasses=VALIDATION_GLASSES,
-        b4_cutoff_A=CAMPAIGN["md"]["b4_cutoff_A"],
+        b4_cutoff_A=CAMPAIGN.md.b4_cutoff_A,
     wildcard_constraints:
         label=VALIDATION_LABELS,
     localrule: True

@@ -121,7 +121,7 @@ def quick_glass_dump(
     work = path.parent / f"{path.stem}_lammps"
     structure = work / "structure-in.data"
     gc.build_structure(campaign, glass, 0, structure)
-    start = {"candidate": "start", **{t["name"]: t["start"] for t in campaign["tunable"]}}
+    start = {"candidate": "start", **{t.name: t.start for t in campaign.tunables}}
     props = md.simulate(gc.run_spec(campaign, start, glass, 0, structure, work), gc.launcher(campaign))
     if props["status"] != "ok":
         raise RuntimeError(f"LAMMPS run in {work} failed: {props['reason']}")

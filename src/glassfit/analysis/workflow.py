@@ -20,6 +20,7 @@ from typing import Sequence
 import pandas as pd
 
 from glassfit.files import read_json, write_text
+from glassfit.model import Campaign
 
 from .measured import as_dicts, measured_sets
 from .suite import gather, run_suite
@@ -28,18 +29,18 @@ from .suite import gather, run_suite
 NOT_ANALYSED = "NOT_ANALYSED.txt"
 
 
-def stage_analyses(campaign: dict, stage: str) -> list[str]:
+def stage_analyses(campaign: Campaign, stage: str) -> list[str]:
     """The analyses of a stage's runs: ``validation`` or an iteration (``iter-NN``)."""
-    a = campaign["analysis"]
-    return list(a["validation_analyses"] if stage == "validation" else a["iteration_analyses"])
+    a = campaign.analysis
+    return list(a.validation_analyses if stage == "validation" else a.iteration_analyses)
 
 
-def run_settings(campaign: dict, glass_id: str, analyses: Sequence[str]) -> dict:
+def run_settings(campaign: Campaign, glass_id: str, analyses: Sequence[str]) -> dict:
     """run_suite settings of one glass: the campaign's definitions (B-O cutoff = md.b4_cutoff_A unless set) and measured data."""
-    a = campaign["analysis"]
-    settings = copy.deepcopy(a["settings"])
-    settings["coordination_cutoffs_A"].setdefault("B-O", campaign["md"]["b4_cutoff_A"])
-    measured = measured_sets(a["measured_sq"].get(glass_id, {}), f"analysis.measured_sq.{glass_id}")
+    a = campaign.analysis
+    settings = copy.deepcopy(a.settings)
+    settings["coordination_cutoffs_A"].setdefault("B-O", campaign.md.b4_cutoff_A)
+    measured = measured_sets(a.measured_sq.get(glass_id, {}), f"analysis.measured_sq.{glass_id}")
     return {**settings, "analyses": list(analyses), "measured": as_dicts(measured)}
 
 

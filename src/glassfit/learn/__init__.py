@@ -1,18 +1,20 @@
 """Active learning: initial design, objective, surrogates (BoTorch GPs, MLP ensemble), proposals, recommendation, stop rules.
 
+Every function takes the typed learning problem (glassfit.model.LearningProblem: a Campaign, or a Problem
+built by glassfit.config.problem), whose learn settings glassfit.config has filled with every default.
+
 torch, BoTorch and the MLP surrogate load on first use (Surrogate, train, the botorch/mlp engines), so that
 parsing the workflow and MD jobs never import them.
 """
 from .design import initial_design
 from .objective import best_observed, fit_targets, glass_errors, objective
 from .propose import Engine, Recommendation, pareto_flags, pareto_front, propose, rank, recommend, recommendation
-from .settings import defaults, settings
 from .stopping import affordable_candidates, best_so_far, converged, md_runs_used, stop_reason
 
 __all__ = [
-    "affordable_candidates", "best_observed", "best_so_far", "converged", "defaults", "fit_targets",
-    "glass_errors", "initial_design", "md_runs_used", "objective", "Engine", "pareto_flags", "pareto_front", "propose", "rank", "recommend", "recommendation",
-    "Recommendation", "settings", "stop_reason", "Surrogate", "train",
+    "affordable_candidates", "best_observed", "best_so_far", "converged", "fit_targets", "glass_errors",
+    "initial_design", "md_runs_used", "objective", "Engine", "pareto_flags", "pareto_front", "propose", "rank",
+    "recommend", "recommendation", "Recommendation", "stop_reason", "Surrogate", "train",
 ]
 
 

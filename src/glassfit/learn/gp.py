@@ -1,12 +1,13 @@
-"""Composite Bayesian optimisation with BoTorch: Gaussian processes of the per-glass properties, the objective on their samples.
+"""Composite Bayesian optimisation with BoTorch: Gaussian processes of the per-glass targets, the objective on their samples.
 
-One GP per property (density, B4) learns it as a smooth function of the parameters (scaled to the unit box)
-and the glass composition, on every glass at once, with each candidate's replica standard error as known
-observation noise. B4, a fraction with a cliff in rho_BO, is modelled on the logit scale by default. The
-campaign objective (weighted squared errors against experiment) is applied to joint posterior samples of all
-glasses (an MC objective), so the model never regresses the jagged scalar objective; a batch is chosen jointly
-by qLogNoisyExpectedImprovement (qLogNEHVI on the density and B4 terms in pareto mode). A GP of the fraction of
-failed MD runs, once any run has failed, keeps proposals out of regions where the MD blows up.
+One GP per target of the problem (density, B4) learns it as a smooth function of the parameters (scaled to the
+unit box) and the glass composition, on every glass at once, with each candidate's replica standard error as
+known observation noise, on the target's scale (Target.transform: B4, a fraction with a cliff in rho_BO, is
+modelled on the logit scale by default). The campaign objective (weighted squared errors against experiment) is
+applied to joint posterior samples of all glasses (an MC objective), so the model never regresses the jagged
+scalar objective; a batch is chosen jointly by qLogNoisyExpectedImprovement (qLogNEHVI on the terms of the first
+two targets, density and B4, in pareto mode). A GP of the fraction of failed MD runs, once any run has failed,
+keeps proposals out of regions where the MD blows up.
 """
 from __future__ import annotations
 
@@ -33,16 +34,18 @@ from botorch.utils.multi_objective.pareto import is_non_dominated
 from gpytorch.distributions import MultitaskMultivariateNormal
 from gpytorch.mlls import ExactMarginalLogLikelihood
 
+from glassfit.model import LearningProblem
+
 from . import data
-from .objective import fit_targets, inert_constant
-from .settings import normalise, settings
+from .objective import fit_targets, inert_terms, pareto_targets, term_column
+from .settings import normalise
 
 DTYPE = torch.float64
-B4_EPS = 0.01  # B4 is clipped into [eps, 1 - eps] before the logit: MD gives exactly 0 below the cliff
+LOGIT_EPS = 0.01  # a logit-modelled fraction is clipped into [eps, 1 - eps]: MD gives B4 exactly 0 below its cliff
 
 
 class GlassProperty(Model):
-    """One property on every glass it is modelled on: points X (..., q, d) -> posterior (..., q, glasses).
+    """One target on every glass it is modelled on: points X (..., q, d) -> posterior (..., q, glasses).
 
     The GP was trained on rows (parameters, composition features of the glass); this appends each glass's
     features to each point, so the posterior is joint over points and glasses, and undoes the scaling.
@@ -64,7 +67,7 @@ class GlassProperty(Model):
         return torch.Size()
 
     def posterior(self, X, output_indices=None, observation_noise=False, posterior_transform=None, **kwargs):
-        """Joint posterior of the property (model scale, e.g. logit B4) on every glass at every point of X."""
+        """Joint posterior of the target (model scale, e.g. logit B4) on every glass at every point of X."""
         n_glass, n_feat = self.features.shape
         *batch, q, d = X.shape
         rows = torch.cat([X.unsqueeze(-2).expand(*batch, q, n_glass, d),
@@ -85,12 +88,22 @@ def _fit(gp: SingleTaskGP) -> SingleTaskGP:
     return gp
 
 
-def fit_property(obs: data.Observations, features: np.ndarray, logit: bool) -> GlassProperty:
-    """GP of one property over (parameters, composition): per-glass offsets, one pooled scale, known noise."""
-    y, var = obs.y.copy(), obs.y_var.copy()
-    if logit:
-        p = np.clip(y, B4_EPS, 1 - B4_EPS)
-        y, var = np.log(p / (1 - p)), var / (p * (1 - p)) ** 2  # delta method
+def to_model_scale(y: np.ndarray, var: np.ndarray, transform: str) -> tuple[np.ndarray, np.ndarray]:
+    """Values and their variances on the scale a target is modelled on (logit: delta method for the variance)."""
+    if transform == "logit":
+        p = np.clip(y, LOGIT_EPS, 1 - LOGIT_EPS)
+        return np.log(p / (1 - p)), var / (p * (1 - p)) ** 2
+    return y, var
+
+
+def to_physical(values: torch.Tensor, transform: str) -> torch.Tensor:
+    """Model-scale samples of a target back in physical units."""
+    return torch.sigmoid(values) if transform == "logit" else values
+
+
+def fit_property(obs: data.Observations, features: np.ndarray) -> GlassProperty:
+    """GP of one target over (parameters, composition) on its model scale: per-glass offsets, one pooled scale, known noise."""
+    y, var = to_model_scale(obs.y.copy(), obs.y_var.copy(), obs.target.transform)
     offset = np.array([y[obs.glass_index == g].mean() if (obs.glass_index == g).any() else y.mean()
                        for g in range(len(obs.glasses))])
     resid = y - offset[obs.glass_index]
@@ -104,83 +117,68 @@ def fit_property(obs: data.Observations, features: np.ndarray, logit: bool) -> G
 
 
 @dataclass
-class Problem:
+class Models:
     """The fitted models and everything needed to turn their samples into the campaign objective."""
 
     model: ModelList
-    props: list[data.Observations]  # in model-output order
-    targets: dict[str, tuple[torch.Tensor, torch.Tensor, torch.Tensor]]  # prop -> (exp, weight, scale) per glass
-    logit_B4: bool
-    constant: float  # objective terms of the inert glasses (the same for every candidate)
+    observed: list[data.Observations]  # one per modelled target, in model-output order
+    fit: dict[str, tuple[torch.Tensor, torch.Tensor, torch.Tensor]]  # target name -> (exp, weight, scale) per glass
+    inert: dict[str, float]  # every target's term on the inert glasses (the same for every candidate), in target order
     failure: bool  # whether the last model output is the failed-run fraction
     max_failure: float
     X_baseline: torch.Tensor  # every evaluated candidate, in the unit box
 
-    def terms(self, samples: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Density and B4 objective terms, summed over glasses, of samples (..., q, outputs) -> (..., q) each."""
-        out = {}
+    def terms(self, samples: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Objective term of every target (inert glasses included), summed over glasses: samples (..., q, outputs) -> (..., q)."""
+        out = {name: torch.full(samples.shape[:-1], constant, dtype=samples.dtype) for name, constant in self.inert.items()}
         start = 0
-        for obs in self.props:
-            values = samples[..., start:start + len(obs.glasses)]
+        for obs in self.observed:
+            values = to_physical(samples[..., start:start + len(obs.glasses)], obs.target.transform)
             start += len(obs.glasses)
-            if obs.prop == "B4" and self.logit_B4:
-                values = torch.sigmoid(values)
-            exp, weight, scale = self.targets[obs.prop]
-            out[obs.prop] = (weight * ((values - exp) / scale) ** 2).sum(-1)
-        zero = torch.zeros(samples.shape[:-1], dtype=samples.dtype)
-        return out.get("density_g_cm3", zero), out.get("B4", zero)
+            exp, weight, scale = self.fit[obs.target.name]
+            out[obs.target.name] = out[obs.target.name] + (weight * ((values - exp) / scale) ** 2).sum(-1)
+        return out
 
     def objective(self, samples: torch.Tensor, X=None) -> torch.Tensor:
         """Negative campaign objective (BoTorch maximises)."""
-        d, b = self.terms(samples)
-        return -(d + b + self.constant)
-
-    def pair(self, samples: torch.Tensor, X=None) -> torch.Tensor:
-        """Negative density and B4 terms as two objectives (pareto mode); inert glasses count for density."""
-        d, b = self.terms(samples)
-        return torch.stack([-(d + self.constant), -b], dim=-1)
+        return -sum(self.terms(samples).values())
 
     def constraints(self) -> list | None:
         """Feasibility: the predicted failed-run fraction stays below the limit (negative = feasible)."""
         return [lambda z: z[..., -1] - self.max_failure] if self.failure else None
 
 
-def build(dataset: pd.DataFrame, config: dict, seed: int) -> Problem:
-    """Fit the property GPs (and the failure GP once a run has failed) to the data set."""
+def build(dataset: pd.DataFrame, problem: LearningProblem, seed: int) -> Models:
+    """Fit a GP of every target (and the failure GP once a run has failed) to the data set."""
     torch.manual_seed(seed)
-    cfg = settings(config)["proposer"]
-    targets = fit_targets(config)
-    models, props, target_tensors = [], [], {}
-    for prop in data.PROPERTIES:
-        obs = data.observations(dataset, config, prop)
+    targets = fit_targets(problem)
+    models, observed, fit = [], [], {}
+    for target in problem.targets:
+        obs = data.observations(dataset, problem, target)
         if not obs.glasses or not len(obs.y):
             continue
-        features = data.composition_features(config, obs.glasses)
-        logit = prop == "B4" and cfg["B4_transform"] == "logit"
-        models.append(fit_property(obs, features, logit))
-        props.append(obs)
+        models.append(fit_property(obs, data.composition_features(problem, obs.glasses)))
+        observed.append(obs)
         rows = targets.loc[obs.glasses]
-        target_tensors[prop] = tuple(torch.tensor(rows[f"{prop}_{k}"].to_numpy(dtype=float), dtype=DTYPE)
-                                     for k in ("exp", "weight", "scale"))
+        fit[target.name] = tuple(torch.tensor(rows[f"{target.name}_{k}"].to_numpy(dtype=float), dtype=DTYPE)
+                                 for k in ("exp", "weight", "scale"))
     if not models:
         raise ValueError("no fitted glass has a simulated value that responds to the tunable parameters: "
                          "nothing to model")
-    X = torch.tensor(normalise(data.candidates(dataset, config).to_numpy(dtype=float), config), dtype=DTYPE)
-    failure_gp = failure_model(dataset, config)
-    failure = failure_gp is not None
-    if failure:
+    X = torch.tensor(normalise(data.candidates(dataset, problem).to_numpy(dtype=float), problem), dtype=DTYPE)
+    failure_gp = failure_model(dataset, problem)
+    if failure_gp is not None:
         models.append(failure_gp)
-    return Problem(model=ModelList(*models), props=props, targets=target_tensors,
-                   logit_B4=cfg["B4_transform"] == "logit", constant=inert_constant(dataset, config), failure=failure,
-                   max_failure=float(cfg["max_failure_fraction"]), X_baseline=X)
+    return Models(model=ModelList(*models), observed=observed, fit=fit, inert=inert_terms(dataset, problem),
+                  failure=failure_gp is not None, max_failure=problem.learn.proposer.max_failure_fraction, X_baseline=X)
 
 
-def failure_model(dataset: pd.DataFrame, config: dict) -> SingleTaskGP | None:
+def failure_model(dataset: pd.DataFrame, problem: LearningProblem) -> SingleTaskGP | None:
     """GP of the fraction of failed MD runs per evaluated set over the unit box; None while no run has failed."""
-    frac = data.failure_fraction(dataset, config)
+    frac = data.failure_fraction(dataset, problem)
     if not (frac > 0).any():
         return None
-    X = torch.tensor(normalise(data.candidates(dataset, config).to_numpy(dtype=float), config), dtype=DTYPE)
+    X = torch.tensor(normalise(data.candidates(dataset, problem).to_numpy(dtype=float), problem), dtype=DTYPE)
     return _fit(SingleTaskGP(X, torch.tensor(frac.to_numpy(), dtype=DTYPE)[:, None]))
 
 
@@ -192,79 +190,89 @@ def log_feasibility(model: SingleTaskGP, unit: np.ndarray, limit: float) -> np.n
         return torch.special.log_ndtr(z).numpy()
 
 
-def _sampler(problem: Problem, config: dict, seed: int, n: int | None = None) -> ListSampler:
+def _sampler(models: Models, problem: LearningProblem, seed: int, n: int | None = None) -> ListSampler:
     """Quasi-MC sampler of the model list's posterior (one Sobol sampler per model, seeded)."""
-    shape = torch.Size([n or int(settings(config)["proposer"]["mc_samples"])])
-    return ListSampler(*[SobolQMCNormalSampler(shape, seed=seed + i) for i in range(len(problem.model.models))])
+    shape = torch.Size([n or problem.learn.proposer.mc_samples])
+    return ListSampler(*[SobolQMCNormalSampler(shape, seed=seed + i) for i in range(len(models.model.models))])
 
 
-def posterior_terms(problem: Problem, unit: np.ndarray, config: dict, seed: int, n_samples: int = 512) -> pd.DataFrame:
-    """Posterior mean and std of the objective and its terms at each point (marginally), and failure fraction."""
-    X = torch.as_tensor(np.asarray(unit, dtype=float), dtype=DTYPE).reshape(-1, 1, problem.X_baseline.shape[-1])
+def posterior_terms(models: Models, unit: np.ndarray, problem: LearningProblem, seed: int, n_samples: int = 512) -> pd.DataFrame:
+    """Posterior mean and std of the objective, mean of each target's term (term_column), at each point (marginally); failure fraction."""
+    X = torch.as_tensor(np.asarray(unit, dtype=float), dtype=DTYPE).reshape(-1, 1, models.X_baseline.shape[-1])
     with torch.no_grad():
-        samples = _sampler(problem, config, seed, n_samples)(problem.model.posterior(X))  # (S, n, 1, outputs)
-        d, b = problem.terms(samples)
-    d, b = (d + problem.constant)[..., 0], b[..., 0]
+        samples = _sampler(models, problem, seed, n_samples)(models.model.posterior(X))  # (S, n, 1, outputs)
+        terms = {name: term[..., 0] for name, term in models.terms(samples).items()}
+    total = sum(terms.values())
     out = pd.DataFrame({
-        "predicted_objective": (d + b).mean(0).numpy(), "predicted_objective_std": (d + b).std(0).numpy(),
-        "predicted_density_term": d.mean(0).numpy(), "predicted_B4_term": b.mean(0).numpy(),
+        "predicted_objective": total.mean(0).numpy(), "predicted_objective_std": total.std(0).numpy(),
+        **{f"predicted_{term_column(t)}": terms[t.name].mean(0).numpy() for t in problem.targets},
     })
-    if problem.failure:
+    if models.failure:
         out["predicted_failure_fraction"] = samples[..., 0, -1].mean(0).clamp(0, 1).numpy()
     return out
 
 
-def glass_predictions(problem: Problem, unit: np.ndarray) -> pd.DataFrame:
-    """Posterior mean and std of every modelled property on its glasses at each point (physical units).
+def glass_predictions(models: Models, unit: np.ndarray) -> pd.DataFrame:
+    """Posterior mean and std of every modelled target on its glasses at each point (physical units).
 
-    Rows point x glass (point = row index of `unit`); logit-B4 moments are taken by sampling.
+    Rows point x glass (point = row index of `unit`); moments of a transformed target (logit B4) are taken by sampling.
     """
-    X = torch.as_tensor(np.asarray(unit, dtype=float), dtype=DTYPE).reshape(-1, 1, problem.X_baseline.shape[-1])
+    X = torch.as_tensor(np.asarray(unit, dtype=float), dtype=DTYPE).reshape(-1, 1, models.X_baseline.shape[-1])
     frames = []
     with torch.no_grad():
-        for model, obs in zip(problem.model.models, problem.props):
+        for model, obs in zip(models.model.models, models.observed):
             post = model.posterior(X)
-            if obs.prop == "B4" and problem.logit_B4:
-                s = torch.sigmoid(SobolQMCNormalSampler(torch.Size([256]), seed=0)(post))[..., 0, :]
+            if obs.target.transform != "identity":
+                s = to_physical(SobolQMCNormalSampler(torch.Size([256]), seed=0)(post), obs.target.transform)[..., 0, :]
                 mean, std = s.mean(0), s.std(0)
             else:
                 mean, std = post.mean[:, 0, :], post.variance[:, 0, :].sqrt()
+            name = obs.target.name
             frames.append(pd.DataFrame({"point": np.repeat(np.arange(len(X)), len(obs.glasses)),
                                         "glass": np.tile(obs.glasses, len(X)),
-                                        f"{obs.prop}_mean": mean.reshape(-1).numpy(),
-                                        f"{obs.prop}_std": std.reshape(-1).numpy()}))
+                                        f"{name}_mean": mean.reshape(-1).numpy(),
+                                        f"{name}_std": std.reshape(-1).numpy()}))
     out = frames[0]
     for f in frames[1:]:
         out = out.merge(f, on=["point", "glass"], how="outer")
     return out
 
 
-def propose(problem: Problem, config: dict, k: int, seed: int) -> np.ndarray:
+def _pareto_objective(models: Models, problem: LearningProblem):
+    """The two objectives of pareto mode (objective.pareto_targets): samples -> negative summed terms (..., q, 2)."""
+    first, second = (t.name for t in pareto_targets(problem))
+
+    def pair(samples: torch.Tensor, X=None) -> torch.Tensor:
+        terms = models.terms(samples)
+        return torch.stack([-terms[first], -terms[second]], dim=-1)
+
+    return pair
+
+
+def propose(models: Models, problem: LearningProblem, k: int, seed: int) -> np.ndarray:
     """A batch of k points of the unit box that maximises qLogNEI (qLogNEHVI in pareto mode) as a whole.
 
     learn.proposer.batch: sequential (greedy, each point with the earlier ones pending) or joint optimisation.
     """
-    learn = settings(config)
-    cfg = learn["proposer"]
-    sampler = _sampler(problem, config, seed)
-    if learn["mode"] == "pareto":
+    cfg = problem.learn.proposer
+    sampler = _sampler(models, problem, seed)
+    if problem.learn.mode == "pareto":
+        pair = _pareto_objective(models, problem)
         with torch.no_grad():
-            base = problem.pair(_sampler(problem, config, seed, 256)(problem.model.posterior(problem.X_baseline[:, None, :]))).mean(0)[:, 0, :]
+            base = pair(_sampler(models, problem, seed, 256)(models.model.posterior(models.X_baseline[:, None, :]))).mean(0)[:, 0, :]
         acq = qLogNoisyExpectedHypervolumeImprovement(
-            problem.model, infer_reference_point(base[is_non_dominated(base)]), problem.X_baseline, sampler=sampler,
-            objective=GenericMCMultiOutputObjective(problem.pair), constraints=problem.constraints(),
+            models.model, infer_reference_point(base[is_non_dominated(base)]), models.X_baseline, sampler=sampler,
+            objective=GenericMCMultiOutputObjective(pair), constraints=models.constraints(),
             prune_baseline=True, cache_root=False)
     else:
         acq = qLogNoisyExpectedImprovement(
-            problem.model, problem.X_baseline, sampler=sampler, objective=GenericMCObjective(problem.objective),
-            constraints=problem.constraints(), prune_baseline=True, cache_root=False)
-    d = problem.X_baseline.shape[-1]
+            models.model, models.X_baseline, sampler=sampler, objective=GenericMCObjective(models.objective),
+            constraints=models.constraints(), prune_baseline=True, cache_root=False)
+    d = models.X_baseline.shape[-1]
     bounds = torch.stack([torch.zeros(d, dtype=DTYPE), torch.ones(d, dtype=DTYPE)])
     torch.manual_seed(seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        X, _ = optimize_acqf(acq, bounds, q=k, num_restarts=int(cfg["num_restarts"]),
-                             raw_samples=int(cfg["raw_samples"]), options={"batch_limit": 4, "maxiter": 200},
-                             sequential=cfg["batch"] == "sequential")
+        X, _ = optimize_acqf(acq, bounds, q=k, num_restarts=cfg.num_restarts, raw_samples=cfg.raw_samples,
+                             options={"batch_limit": 4, "maxiter": 200}, sequential=cfg.batch == "sequential")
     return X.detach().numpy().clip(0.0, 1.0)
-

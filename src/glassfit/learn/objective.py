@@ -1,128 +1,144 @@
-"""Objective: weighted squared errors of simulated vs experimental density and B4 over the fitted glasses."""
+"""Objective: weighted squared errors of simulated vs experimental values of every target over the fitted glasses.
+
+The targets (``problem.targets``: density and B4 by default) name the data-set columns ``<name>_mean``; the
+output columns keep those names (``<name>_sim``, ``<name>_exp``, ``<name>_error``), and each target's objective
+term is column ``<symbol>_term`` (term_column: density_term, B4_term).
+"""
 from __future__ import annotations
+
+from typing import Mapping
 
 import numpy as np
 import pandas as pd
 
-from .settings import fitted_glasses, inert_glasses, mol_fractions, param_names, settings
+from glassfit.model import Glass, LearningProblem, Target
 
-PROPERTIES = ("density_g_cm3", "B4")
+from .settings import fitted_glasses, inert_glasses, mol_fractions, param_names
+
+#: How a target's weight varies across glasses: equal, or the authors' public code's B4 weighting (B2O3 fraction / 0.75)
+WEIGHTINGS = {
+    "equal": lambda glass: 1.0,
+    "B2O3_fraction": lambda glass: mol_fractions(glass, ["B2O3"])[0] / 0.75,
+}
 
 
-def _value(x) -> float:
-    """Experimental value as float, NaN for None/missing."""
-    return float("nan") if x is None else float(x)
+def term_column(target: Target) -> str:
+    """Column of a target's objective term, named by its symbol (density_term, B4_term) as the published tables are."""
+    return f"{target.symbol}_term"
 
 
-def fit_targets(config: dict) -> pd.DataFrame:
-    """Experimental values and effective weights (0 = not fitted) of the fitted glasses, indexed by glass id."""
-    obj = settings(config)["objective"]
+def pareto_targets(problem: LearningProblem) -> tuple[Target, Target]:
+    """The two objectives of pareto mode: the summed terms of the first two targets (density and B4)."""
+    if len(problem.targets) < 2:
+        raise ValueError(f"pareto mode needs two targets; this problem has {', '.join(t.name for t in problem.targets) or 'none'}")
+    return problem.targets[0], problem.targets[1]
+
+
+def _experimental(glass: Glass, target: Target) -> float:
+    """A glass's measured value of a target, NaN where the target does not apply to its role or it was not measured."""
+    value = glass.value(target.column) if glass.role in target.roles else None
+    return float("nan") if value is None else float(value)
+
+
+def fit_targets(problem: LearningProblem) -> pd.DataFrame:
+    """Experimental value, effective weight (0 = not fitted) and scale of every target on the fitted glasses, by glass id.
+
+    Columns ``<name>_exp``, ``<name>_weight``, ``<name>_scale`` per target, and ``missing_penalty``.
+    """
     rows = []
-    for g in fitted_glasses(config):
-        density = _value(g.get("density_g_cm3"))
-        b4 = _value(g.get("B4")) if g.get("role", "fit") == "fit" else float("nan")
-        rows.append({
-            "glass": str(g["id"]),
-            "density_g_cm3_exp": density,
-            "B4_exp": b4,
-            "density_g_cm3_weight": 0.0 if np.isnan(density) else float(obj["density_weight"]),
-            "B4_weight": 0.0 if np.isnan(b4) else float(obj["B4_weight"]),
-            "B2O3_fraction": mol_fractions(g, ["B2O3"])[0],
-            "density_g_cm3_scale": float(obj["density_scale_g_cm3"]),
-            "B4_scale": float(obj["B4_scale"]),
-            "missing_penalty": float(obj["missing_penalty"]),
-        })
-    targets = pd.DataFrame(rows, columns=["glass", "density_g_cm3_exp", "B4_exp", "density_g_cm3_weight",
-                                          "B4_weight", "B2O3_fraction", "density_g_cm3_scale", "B4_scale",
-                                          "missing_penalty"]).set_index("glass")
-    if obj["B4_weighting"] == "B2O3_fraction":  # the authors' public code: B4 term x B2O3 fraction / 0.75
-        targets["B4_weight"] *= targets["B2O3_fraction"] / 0.75
-    return targets
+    for g in fitted_glasses(problem):
+        row: dict = {"glass": g.id}
+        for t in problem.targets:
+            exp = _experimental(g, t)
+            row[f"{t.name}_exp"] = exp
+            row[f"{t.name}_weight"] = 0.0 if np.isnan(exp) else t.weight * WEIGHTINGS[t.weighting](g)
+            row[f"{t.name}_scale"] = t.scale
+        rows.append(row | {"missing_penalty": problem.learn.missing_penalty})
+    columns = ["glass", *(f"{t.name}_{k}" for k in ("exp", "weight", "scale") for t in problem.targets), "missing_penalty"]
+    return pd.DataFrame(rows, columns=columns).set_index("glass")
 
 
-def error_terms(density_sim: np.ndarray, b4_sim: np.ndarray,
-                targets: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Objective contributions of density and B4; arrays broadcast with the glasses (rows of fit_targets) last."""
-    terms = []
-    for sim, prop in ((density_sim, "density_g_cm3"), (b4_sim, "B4")):
-        exp = targets[f"{prop}_exp"].to_numpy()
-        weight = targets[f"{prop}_weight"].to_numpy()
-        scale = targets[f"{prop}_scale"].to_numpy()
-        sim = np.asarray(sim, dtype=float)
+def error_terms(sim: Mapping[str, np.ndarray], targets: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Objective contribution of each simulated target (by name); arrays broadcast with the glasses (rows of fit_targets) last."""
+    terms = {}
+    for name, values in sim.items():
+        exp = targets[f"{name}_exp"].to_numpy()
+        weight = targets[f"{name}_weight"].to_numpy()
+        scale = targets[f"{name}_scale"].to_numpy()
+        values = np.asarray(values, dtype=float)
         fitted = weight > 0
         with np.errstate(invalid="ignore"):
-            term = weight * ((sim - exp) / scale) ** 2
+            term = weight * ((values - exp) / scale) ** 2
         term = np.where(fitted, term, 0.0)
         # a failed or missing value of a fitted glass is never a good score
-        term = np.where(fitted & np.isnan(sim), targets["missing_penalty"].to_numpy(), term)
-        terms.append(term)
-    return terms[0], terms[1]
+        terms[name] = np.where(fitted & np.isnan(values), targets["missing_penalty"].to_numpy(), term)
+    return terms
 
 
-def inert_constant(dataset: pd.DataFrame, config: dict) -> float:
-    """Objective terms of the glasses no tuned pair acts on, from their reference runs: the same for every set."""
-    inert = inert_glasses(config)
+def inert_terms(dataset: pd.DataFrame, problem: LearningProblem) -> dict[str, float]:
+    """Objective term of each target on the glasses no tunable acts on, from their reference runs: the same for every set."""
+    inert = inert_glasses(problem)
     if not inert:
-        return 0.0
+        return {t.name: 0.0 for t in problem.targets}
+    means = [f"{t.name}_mean" for t in problem.targets]
     data = dataset.assign(glass=dataset["glass"].astype(str))
-    ref = data[data["glass"].isin(inert)].groupby("glass")[["density_g_cm3_mean", "B4_mean"]].mean().reindex(inert)
-    d_term, b_term = error_terms(ref["density_g_cm3_mean"].to_numpy(), ref["B4_mean"].to_numpy(),
-                                 fit_targets(config).loc[inert])
-    return float(d_term.sum() + b_term.sum())
+    ref = data[data["glass"].isin(inert)].groupby("glass")[means].mean().reindex(inert)
+    terms = error_terms({t.name: ref[f"{t.name}_mean"].to_numpy() for t in problem.targets}, fit_targets(problem).loc[inert])
+    return {name: float(term.sum()) for name, term in terms.items()}
 
 
-def glass_errors(table: pd.DataFrame, config: dict) -> pd.DataFrame:
-    """Per candidate x fitted glass: simulated, experimental, error (sim - exp) and objective terms.
+def glass_errors(table: pd.DataFrame, problem: LearningProblem) -> pd.DataFrame:
+    """Per candidate x fitted glass: simulated, experimental, error (sim - exp) and objective term of every target.
 
-    `table` has columns candidate, glass, density_g_cm3_mean, B4_mean (MD data set or surrogate
-    predictions). Validation glasses are dropped; a fitted glass missing for a candidate counts as failed,
-    except a glass no tuned pair acts on (settings.inert_glasses), which is simulated once per campaign:
-    every candidate gets the mean of its reference runs.
+    `table` has columns candidate, glass and ``<name>_mean`` per target (MD data set or surrogate predictions).
+    Validation glasses are dropped; a fitted glass missing for a candidate counts as failed, except a glass no
+    tunable acts on (settings.inert_glasses), which is simulated once per campaign: every candidate gets the
+    mean of its reference runs. Columns: candidate, glass, then per target ``<name>_sim``, ``<name>_exp``,
+    ``<name>_error`` and term_column(target) (each group in target order), then objective_term.
     """
-    targets = fit_targets(config)
+    targets = fit_targets(problem)
+    names = [t.name for t in problem.targets]
+    means = [f"{n}_mean" for n in names]
     table = table.assign(candidate=table["candidate"].astype(str), glass=table["glass"].astype(str))
     candidates = pd.unique(table["candidate"])
     full = pd.MultiIndex.from_product([candidates, targets.index], names=["candidate", "glass"])
-    sim = (table.drop_duplicates(["candidate", "glass"], keep="last")
-           .set_index(["candidate", "glass"])[["density_g_cm3_mean", "B4_mean"]]
-           .reindex(full))
-    for glass in inert_glasses(config):
-        reference = table.loc[table["glass"] == glass, ["density_g_cm3_mean", "B4_mean"]].mean()
+    sim = table.drop_duplicates(["candidate", "glass"], keep="last").set_index(["candidate", "glass"])[means].reindex(full)
+    for glass in inert_glasses(problem):
+        reference = table.loc[table["glass"] == glass, means].mean()
         rows = sim.index.get_level_values("glass") == glass
         sim.loc[rows] = sim.loc[rows].fillna(reference)
-    out = sim.reset_index().rename(columns={"density_g_cm3_mean": "density_g_cm3_sim", "B4_mean": "B4_sim"})
-    n_c = len(candidates)
+    out = sim.reset_index().rename(columns={f"{n}_mean": f"{n}_sim" for n in names})
     tg = targets.loc[out["glass"]].reset_index(drop=True)
-    out["density_g_cm3_exp"] = tg["density_g_cm3_exp"].to_numpy()
-    out["B4_exp"] = tg["B4_exp"].to_numpy()
-    out["density_g_cm3_error"] = out["density_g_cm3_sim"] - out["density_g_cm3_exp"]
-    out["B4_error"] = out["B4_sim"] - out["B4_exp"]
-    shape = (n_c, len(targets))
-    d_term, b_term = error_terms(out["density_g_cm3_sim"].to_numpy().reshape(shape),
-                                 out["B4_sim"].to_numpy().reshape(shape), targets)
-    out["density_term"] = d_term.ravel()
-    out["B4_term"] = b_term.ravel()
-    out["objective_term"] = out["density_term"] + out["B4_term"]
+    for n in names:
+        out[f"{n}_exp"] = tg[f"{n}_exp"].to_numpy()
+    for n in names:
+        out[f"{n}_error"] = out[f"{n}_sim"] - out[f"{n}_exp"]
+    shape = (len(candidates), len(targets))
+    terms = error_terms({n: out[f"{n}_sim"].to_numpy().reshape(shape) for n in names}, targets)
+    for t in problem.targets:
+        out[term_column(t)] = terms[t.name].ravel()
+    out["objective_term"] = out[[term_column(t) for t in problem.targets]].sum(axis=1)
     return out
 
 
-def objective(table: pd.DataFrame, config: dict) -> pd.Series:
+def objective(table: pd.DataFrame, problem: LearningProblem) -> pd.Series:
     """Objective per candidate (sum of the glass terms; lower is better), indexed by candidate id."""
-    errors = glass_errors(table, config)
+    errors = glass_errors(table, problem)
     series = errors.groupby("candidate", sort=False)["objective_term"].sum()
     series.name = "objective"
     return series
 
 
-def best_observed(dataset: pd.DataFrame, config: dict) -> pd.DataFrame:
-    """Candidates sorted by observed objective (best first), with parameters and per-glass errors."""
-    errors = glass_errors(dataset, config)
+def best_observed(dataset: pd.DataFrame, problem: LearningProblem) -> pd.DataFrame:
+    """Candidates sorted by observed objective (best first), with parameters and per-glass errors (``<name>_error_<glass>``)."""
+    names = [t.name for t in problem.targets]
+    errors = glass_errors(dataset, problem)
     obj = errors.groupby("candidate", sort=False)["objective_term"].sum().rename("objective")
-    wide = errors.pivot(index="candidate", columns="glass", values=["density_g_cm3_error", "B4_error"])
+    wide = errors.pivot(index="candidate", columns="glass", values=[f"{n}_error" for n in names])
     wide.columns = [f"{prop}_{glass}" for prop, glass in wide.columns]
-    glass_order = list(fit_targets(config).index)
-    wide = wide[[f"{p}_error_{g}" for g in glass_order for p in PROPERTIES]]
-    info_cols = [c for c in ["iteration", *param_names(config)] if c in dataset.columns]
+    glass_order = list(fit_targets(problem).index)
+    wide = wide[[f"{n}_error_{g}" for g in glass_order for n in names]]
+    info_cols = [c for c in ["iteration", *param_names(problem)] if c in dataset.columns]
     info = (dataset.assign(candidate=dataset["candidate"].astype(str))
             .drop_duplicates("candidate", keep="last").set_index("candidate")[info_cols])
     out = info.join(obj, how="right").join(wide)

@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from glassfit.model import LearningProblem, Proposer
+
 from . import data
-from .objective import best_observed, error_terms, fit_targets, inert_constant
-from .settings import denormalise, modelled_glasses, normalise, param_names, settings
+from .objective import best_observed, error_terms, fit_targets, inert_terms, pareto_targets, term_column
+from .settings import denormalise, modelled_glasses, normalise, param_names
 
 PREDICTION_COLUMNS = ["predicted_objective", "predicted_objective_std"]
 
@@ -32,13 +34,21 @@ class Recommendation:
 # ---------------------------------------------------------------- MLP ensemble: acquisitions over members
 
 
-def member_objectives(surrogate, unit: np.ndarray, config: dict, constant: float = 0.0) -> np.ndarray:
+def by_target(y: np.ndarray, problem: LearningProblem) -> dict[str, np.ndarray]:
+    """Surrogate predictions (..., targets) split by target name: the ensemble's outputs are problem.targets in order."""
+    return {t.name: y[..., j] for j, t in enumerate(problem.targets)}
+
+
+def predicted_objective(y: np.ndarray, targets: pd.DataFrame, problem: LearningProblem) -> np.ndarray:
+    """Objective of predictions y (..., glasses, targets) on the glasses of `targets` (rows of fit_targets): (...)."""
+    return sum(error_terms(by_target(y, problem), targets).values()).sum(axis=-1)
+
+
+def member_objectives(surrogate, unit: np.ndarray, problem: LearningProblem, constant: float = 0.0) -> np.ndarray:
     """Objective of each ensemble member's prediction at normalised points: (members, points)."""
-    glasses = modelled_glasses(config)
-    targets = fit_targets(config).loc[glasses]
-    y = surrogate.predict_members(unit, glasses)  # (M, n, G, 2)
-    d_term, b_term = error_terms(y[..., 0], y[..., 1], targets)
-    return (d_term + b_term).sum(axis=-1) + constant
+    glasses = modelled_glasses(problem)
+    y = surrogate.predict_members(unit, glasses)  # (M, n, G, targets)
+    return predicted_objective(y, fit_targets(problem).loc[glasses], problem) + constant
 
 
 def expected_improvement(member_obj: np.ndarray, best: float, smoothing: float = 0.0) -> np.ndarray:
@@ -84,7 +94,7 @@ def _select(points: np.ndarray, scores: np.ndarray, existing: np.ndarray, k: int
     return chosen
 
 
-def _cmaes(score, starts: list[np.ndarray], cfg: dict, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def _cmaes(score, starts: list[np.ndarray], cfg: Proposer, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Every point CMA-ES evaluated while minimising `score` (normalised box) from each start, with its score."""
     import cma
 
@@ -93,10 +103,10 @@ def _cmaes(score, starts: list[np.ndarray], cfg: dict, seed: int) -> tuple[np.nd
     try:
         for r, x0 in enumerate(starts):
             opts = {"bounds": [0.0, 1.0], "verbose": -9, "seed": (int(seed) * 1009 + r) % (2**31 - 2) + 1,
-                    "maxfevals": int(cfg["max_evaluations"])}
-            if cfg["popsize"]:
-                opts["popsize"] = int(cfg["popsize"])
-            es = cma.CMAEvolutionStrategy(np.asarray(x0, dtype=float), float(cfg["sigma0"]), opts)
+                    "maxfevals": cfg.max_evaluations}
+            if cfg.popsize:
+                opts["popsize"] = cfg.popsize
+            es = cma.CMAEvolutionStrategy(np.asarray(x0, dtype=float), cfg.sigma0, opts)
             while not es.stop():
                 xs = np.clip(np.asarray(es.ask(), dtype=float), 0.0, 1.0)
                 ys = score(xs)
@@ -108,14 +118,14 @@ def _cmaes(score, starts: list[np.ndarray], cfg: dict, seed: int) -> tuple[np.nd
     return np.concatenate(xs_all), np.concatenate(ys_all)
 
 
-def _infeasibility(dataset: pd.DataFrame, config: dict):
+def _infeasibility(dataset: pd.DataFrame, problem: LearningProblem):
     """-log P(the runs of a point do not fail), from gp.failure_model; 0 everywhere while no run has failed."""
     from . import gp
 
-    model = gp.failure_model(dataset, config)
+    model = gp.failure_model(dataset, problem)
     if model is None:
         return lambda xs: np.zeros(len(xs))
-    limit = float(settings(config)["proposer"]["max_failure_fraction"])
+    limit = problem.learn.proposer.max_failure_fraction
     return lambda xs: -gp.log_feasibility(model, xs, limit)
 
 
@@ -129,28 +139,28 @@ def _feasible(points: np.ndarray, scores: np.ndarray, infeasible) -> tuple[np.nd
     return points[keep], scores[keep]
 
 
-def _mlp_propose(dataset: pd.DataFrame, config: dict, k: int, seed: int, surrogate) -> np.ndarray:
+def _mlp_propose(dataset: pd.DataFrame, problem: LearningProblem, k: int, seed: int, surrogate) -> np.ndarray:
     """A batch from the MLP ensemble: expected improvement, Thompson sampling or the mean (learn.proposer)."""
-    cfg = settings(config)["proposer"]
-    d = len(param_names(config))
-    constant = inert_constant(dataset, config)
-    cands = data.candidates(dataset, config)
-    existing = normalise(cands.to_numpy(dtype=float), config).reshape(len(cands), d)
+    cfg = problem.learn.proposer
+    d = len(param_names(problem))
+    constant = sum(inert_terms(dataset, problem).values())
+    cands = data.candidates(dataset, problem)
+    existing = normalise(cands.to_numpy(dtype=float), problem).reshape(len(cands), d)
     rng = np.random.default_rng(seed)
-    starts = [rng.uniform(0, 1, d) for _ in range(int(cfg["restarts"]))]
-    observed_mean = member_objectives(surrogate, existing, config, constant).mean(axis=0)
-    usable = data.usable(dataset, config).to_numpy()
+    starts = [rng.uniform(0, 1, d) for _ in range(cfg.restarts)]
+    observed_mean = member_objectives(surrogate, existing, problem, constant).mean(axis=0)
+    usable = data.usable(dataset, problem).to_numpy()
     best = float(observed_mean[usable].min() if usable.any() else observed_mean.min())
     starts[0] = existing[int(np.argmin(np.where(usable, observed_mean, np.inf)))]
-    min_distance = float(cfg["min_distance"])
+    min_distance = cfg.min_distance
 
     def members(xs):
-        return member_objectives(surrogate, xs, config, constant)
+        return member_objectives(surrogate, xs, problem, constant)
 
     # once runs have failed, ei and thompson weigh each point by its probability of not failing (the failure GP)
-    infeasible = _infeasibility(dataset, config) if cfg["acquisition"] != "mean" else (lambda xs: np.zeros(len(xs)))
+    infeasible = _infeasibility(dataset, problem) if cfg.acquisition != "mean" else (lambda xs: np.zeros(len(xs)))
 
-    if cfg["acquisition"] == "thompson":
+    if cfg.acquisition == "thompson":
         chosen: list[np.ndarray] = []
         for j in range(k):
             m = (seed + j) % surrogate.n_members
@@ -161,17 +171,16 @@ def _mlp_propose(dataset: pd.DataFrame, config: dict, k: int, seed: int, surroga
             if pick:
                 chosen.append(pts[pick])
         return np.vstack(chosen) if chosen else np.empty((0, d))
-    if cfg["acquisition"] == "ei":
+    if cfg.acquisition == "ei":
         tau = 1e-3 * max(abs(best), 1.0)
         score = lambda xs: -log_expected_improvement(members(xs), best, tau) + infeasible(xs)  # noqa: E731
     else:  # mean: the objective of the ensemble mean, minus kappa x spread (the first proposer)
-        kappa = float(cfg["exploration_kappa"])
-        targets = fit_targets(config).loc[modelled_glasses(config)]
+        kappa = cfg.exploration_kappa
+        targets = fit_targets(problem).loc[modelled_glasses(problem)]
 
         def score(xs):
             y = surrogate.predict_members(xs, list(targets.index)).mean(axis=0)
-            d_t, b_t = error_terms(y[..., 0], y[..., 1], targets)
-            return (d_t + b_t).sum(axis=-1) + constant - kappa * members(xs).std(axis=0)
+            return predicted_objective(y, targets, problem) + constant - kappa * members(xs).std(axis=0)
     pts, vals = _feasible(*_cmaes(score, starts, cfg, seed), infeasible)
     return pts[_select(pts, vals, existing, k, min_distance)]
 
@@ -182,17 +191,17 @@ def _mlp_propose(dataset: pd.DataFrame, config: dict, k: int, seed: int, surroga
 class Engine:
     """The configured surrogate fitted once to a data set: predicts at any points and proposes batches."""
 
-    def __init__(self, dataset: pd.DataFrame, config: dict, seed: int, surrogate=None):
-        self.dataset, self.config, self.seed = dataset, config, seed
-        self.kind = settings(config)["proposer"]["kind"]
+    def __init__(self, dataset: pd.DataFrame, problem: LearningProblem, seed: int, surrogate=None):
+        self.dataset, self.problem, self.seed = dataset, problem, seed
+        self.kind = problem.learn.proposer.kind
         if self.kind == "botorch":
             from . import gp
 
-            self.model = gp.build(dataset, config, seed)
+            self.model = gp.build(dataset, problem, seed)
         else:
             from .surrogate import train
 
-            self.model = surrogate if surrogate is not None else train(dataset, config, seed)[0]
+            self.model = surrogate if surrogate is not None else train(dataset, problem, seed)[0]
 
     @property
     def metrics(self) -> dict:
@@ -200,20 +209,19 @@ class Engine:
         return dict(getattr(self.model, "metrics", {}) or {})
 
     def predict(self, unit: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Posterior objective (mean, std, terms) per point, and density/B4 per point x modelled glass."""
+        """Posterior objective (mean, std, terms) per point, and every target per point x modelled glass."""
         if self.kind == "botorch":
             from . import gp
 
-            return gp.posterior_terms(self.model, unit, self.config, self.seed), gp.glass_predictions(self.model, unit)
-        obj = member_objectives(self.model, unit, self.config, inert_constant(self.dataset, self.config))
+            return gp.posterior_terms(self.model, unit, self.problem, self.seed), gp.glass_predictions(self.model, unit)
+        obj = member_objectives(self.model, unit, self.problem, sum(inert_terms(self.dataset, self.problem).values()))
         terms = pd.DataFrame({"predicted_objective": obj.mean(axis=0), "predicted_objective_std": obj.std(axis=0)})
-        glasses = modelled_glasses(self.config)
-        y = self.model.predict_members(unit, glasses)
-        mean, std = y.mean(axis=0), y.std(axis=0)
-        per_glass = pd.DataFrame({"point": np.repeat(np.arange(len(unit)), len(glasses)),
-                                  "glass": np.tile(glasses, len(unit)),
-                                  "density_g_cm3_mean": mean[..., 0].ravel(), "density_g_cm3_std": std[..., 0].ravel(),
-                                  "B4_mean": mean[..., 1].ravel(), "B4_std": std[..., 1].ravel()})
+        glasses = modelled_glasses(self.problem)
+        y = by_target(self.model.predict_members(unit, glasses), self.problem)
+        per_glass = pd.DataFrame({"point": np.repeat(np.arange(len(unit)), len(glasses)), "glass": np.tile(glasses, len(unit))})
+        for name, values in y.items():
+            per_glass[f"{name}_mean"] = values.mean(axis=0).ravel()
+            per_glass[f"{name}_std"] = values.std(axis=0).ravel()
         return terms, per_glass
 
     def batch(self, k: int) -> np.ndarray:
@@ -221,66 +229,68 @@ class Engine:
         if self.kind == "botorch":
             from . import gp
 
-            return gp.propose(self.model, self.config, k, self.seed)
-        return _mlp_propose(self.dataset, self.config, k, self.seed, self.model)
+            return gp.propose(self.model, self.problem, k, self.seed)
+        return _mlp_propose(self.dataset, self.problem, k, self.seed, self.model)
 
 
-def propose(dataset: pd.DataFrame, config: dict, k: int, seed: int, *, surrogate=None,
+def propose(dataset: pd.DataFrame, problem: LearningProblem, k: int, seed: int, *, surrogate=None,
             engine: Engine | None = None) -> pd.DataFrame:
     """Up to k new parameter sets to simulate, chosen by learn.proposer from everything in `dataset`.
 
     Columns: one per tunable (absolute values), predicted_objective and its std (posterior), then the
-    predicted density and B4 terms where the engine gives them. result.attrs["predictions"] holds the
-    predicted density and B4 per proposed set ("point" = row) and glass; attrs["surrogate_metrics"] the MLP's.
+    predicted term of each target where the engine gives them. result.attrs["predictions"] holds every
+    target's prediction per proposed set ("point" = row) and glass; attrs["surrogate_metrics"] the MLP's.
     """
-    names = param_names(config)
+    names = param_names(problem)
     empty = pd.DataFrame({c: pd.Series(dtype=float) for c in [*names, *PREDICTION_COLUMNS]})
     if k <= 0:
         return empty
-    engine = engine or Engine(dataset, config, seed, surrogate)
+    engine = engine or Engine(dataset, problem, seed, surrogate)
     unit = engine.batch(k)
     if not len(unit):
         return empty
     terms, per_glass = engine.predict(unit)
-    out = pd.concat([pd.DataFrame(denormalise(unit, config).reshape(-1, len(names)), columns=names), terms], axis=1)
+    out = pd.concat([pd.DataFrame(denormalise(unit, problem).reshape(-1, len(names)), columns=names), terms], axis=1)
     out.attrs["predictions"] = per_glass
     out.attrs["surrogate_metrics"] = engine.metrics
     return out
 
 
-def rank(dataset: pd.DataFrame, config: dict, seed: int, *, surrogate=None, engine: Engine | None = None) -> pd.DataFrame:
+def rank(dataset: pd.DataFrame, problem: LearningProblem, seed: int, *, surrogate=None, engine: Engine | None = None) -> pd.DataFrame:
     """Every evaluated set with its posterior-mean objective next to its observed one, the recommended set first.
 
     Sets whose runs failed on a modelled glass, or too often (learn.proposer.max_failure_fraction), are
     ranked after all usable ones (column `usable`).
     """
-    cands = data.candidates(dataset, config)
-    unit = normalise(cands.to_numpy(dtype=float), config).reshape(len(cands), -1)
-    terms, _ = (engine or Engine(dataset, config, seed, surrogate)).predict(unit)
+    cands = data.candidates(dataset, problem)
+    unit = normalise(cands.to_numpy(dtype=float), problem).reshape(len(cands), -1)
+    terms, _ = (engine or Engine(dataset, problem, seed, surrogate)).predict(unit)
     terms.index = cands.index
-    observed = best_observed(dataset, config).set_index("candidate")
-    table = observed.join(terms).assign(usable=data.usable(dataset, config))
+    observed = best_observed(dataset, problem).set_index("candidate")
+    table = observed.join(terms).assign(usable=data.usable(dataset, problem))
     table = table.sort_values(["usable", "predicted_objective"], ascending=[False, True], kind="stable")
-    front = [c for c in ["iteration", *param_names(config), *terms.columns, "objective", "usable"] if c in table.columns]
+    front = [c for c in ["iteration", *param_names(problem), *terms.columns, "objective", "usable"] if c in table.columns]
     table = table[front + [c for c in table.columns if c not in front]]
     table.index.name = "candidate"
     return table.reset_index()
 
 
-def pareto_front(dataset: pd.DataFrame, config: dict, seed: int) -> pd.DataFrame:
+def pareto_front(dataset: pd.DataFrame, problem: LearningProblem, seed: int) -> pd.DataFrame:
     """rank() with a column pareto_optimal: usable sets no other usable set beats on both posterior-mean terms.
 
-    The terms are the summed density and B4 objective terms; the front is what pareto mode reports beside
-    the best scalar objective (a "best overall" and a "best B4" set are its two ends).
+    The terms are the summed terms of the first two targets (objective.pareto_targets: density and B4); the
+    front is what pareto mode reports beside the best scalar objective (a "best overall" and a "best B4" set
+    are its two ends).
     """
-    return pareto_flags(rank(dataset, config, seed))
+    return pareto_flags(rank(dataset, problem, seed), problem)
 
 
-def pareto_flags(table: pd.DataFrame) -> pd.DataFrame:
+def pareto_flags(table: pd.DataFrame, problem: LearningProblem) -> pd.DataFrame:
     """A rank() table with column pareto_optimal (see pareto_front)."""
-    if "predicted_density_term" not in table.columns:
+    columns = [f"predicted_{term_column(t)}" for t in pareto_targets(problem)]
+    if not set(columns) <= set(table.columns):
         raise ValueError("a Pareto front needs learn.proposer.kind botorch (the MLP ranks the scalar objective only)")
-    terms = table[["predicted_density_term", "predicted_B4_term"]].to_numpy(dtype=float)
+    terms = table[columns].to_numpy(dtype=float)
     ok = table["usable"].to_numpy(dtype=bool)
     optimal = np.zeros(len(table), dtype=bool)
     for i in np.flatnonzero(ok):
@@ -289,16 +299,16 @@ def pareto_flags(table: pd.DataFrame) -> pd.DataFrame:
     return table.assign(pareto_optimal=optimal)
 
 
-def recommend(dataset: pd.DataFrame, config: dict, seed: int, *, surrogate=None,
+def recommend(dataset: pd.DataFrame, problem: LearningProblem, seed: int, *, surrogate=None,
               engine: Engine | None = None) -> Recommendation:
     """The evaluated set with the best posterior-mean objective (usable sets only, if any): what a campaign reports."""
-    return recommendation(rank(dataset, config, seed, surrogate=surrogate, engine=engine), config)
+    return recommendation(rank(dataset, problem, seed, surrogate=surrogate, engine=engine), problem)
 
 
-def recommendation(table: pd.DataFrame, config: dict) -> Recommendation:
+def recommendation(table: pd.DataFrame, problem: LearningProblem) -> Recommendation:
     """The Recommendation of a rank() table (its first row)."""
     best = table.iloc[0]
     return Recommendation(candidate=str(best["candidate"]),
-                          parameters={n: float(best[n]) for n in param_names(config)},
+                          parameters={n: float(best[n]) for n in param_names(problem)},
                           predicted_objective=float(best["predicted_objective"]),
                           observed_objective=float(best["objective"]), ranking=table)

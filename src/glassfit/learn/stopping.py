@@ -6,15 +6,16 @@ import math
 import numpy as np
 import pandas as pd
 
+from glassfit.model import LearningProblem
+
 from .objective import objective
-from .settings import settings
 
 
-def best_so_far(dataset: pd.DataFrame, config: dict) -> list[float]:
+def best_so_far(dataset: pd.DataFrame, problem: LearningProblem) -> list[float]:
     """Best observed objective after each iteration present in the data set, in iteration order."""
     if dataset.empty:
         return []
-    obj = objective(dataset, config)
+    obj = objective(dataset, problem)
     first_iter = (dataset.assign(candidate=dataset["candidate"].astype(str))
                   .groupby("candidate")["iteration"].min())
     per_iter = pd.DataFrame({"objective": obj, "iteration": first_iter.reindex(obj.index)})
@@ -22,10 +23,10 @@ def best_so_far(dataset: pd.DataFrame, config: dict) -> list[float]:
     return [float(v) for v in np.minimum.accumulate(best.to_numpy())]
 
 
-def converged(history: list[float], config: dict) -> bool:
+def converged(history: list[float], problem: LearningProblem) -> bool:
     """True when the best-so-far objective improved by less than `tolerance` (relative) over `patience` iterations."""
-    conv = settings(config)["convergence"]
-    patience = int(conv["patience"])
+    conv = problem.learn.convergence
+    patience = conv.patience
     if len(history) <= patience:
         return False
     old, new = float(history[-1 - patience]), float(history[-1])
@@ -33,7 +34,7 @@ def converged(history: list[float], config: dict) -> bool:
         return False
     if old <= 0:
         return True  # a perfect fit cannot improve
-    return (old - new) / abs(old) < float(conv["tolerance"])
+    return (old - new) / abs(old) < conv.tolerance
 
 
 def md_runs_used(dataset: pd.DataFrame) -> int:
@@ -43,11 +44,10 @@ def md_runs_used(dataset: pd.DataFrame) -> int:
     return int(dataset["n_ok"].fillna(0).sum() + dataset["n_failed"].fillna(0).sum())
 
 
-def affordable_candidates(dataset: pd.DataFrame, config: dict) -> int:
+def affordable_candidates(dataset: pd.DataFrame, problem: LearningProblem) -> int:
     """Candidates the next iteration may propose: candidates_per_iteration, reduced to fit the MD budget."""
-    learn = settings(config)
-    k = int(learn["candidates_per_iteration"])
-    budget = learn["budget_md_runs"]
+    k = problem.learn.candidates_per_iteration
+    budget = problem.learn.budget_md_runs
     if budget is None or dataset.empty:
         return k
     used = md_runs_used(dataset)
@@ -55,23 +55,23 @@ def affordable_candidates(dataset: pd.DataFrame, config: dict) -> int:
     per_candidate = float((dataset["n_ok"].fillna(0) + dataset["n_failed"].fillna(0)).groupby(dataset["candidate"]).sum().median())
     if per_candidate <= 0:
         return k
-    return max(0, min(k, int((int(budget) - used) // per_candidate)))
+    return max(0, min(k, int((budget - used) // per_candidate)))
 
 
-def stop_reason(dataset: pd.DataFrame, iteration_next: int, config: dict) -> str | None:
+def stop_reason(dataset: pd.DataFrame, iteration_next: int, problem: LearningProblem) -> str | None:
     """Why the campaign should not start iteration `iteration_next` (human-readable), or None to go on."""
-    learn = settings(config)
-    if iteration_next >= int(learn["iterations"]):
-        return (f"reached the maximum number of iterations ({learn['iterations']}, learn.iterations, "
+    learn = problem.learn
+    if iteration_next >= learn.iterations:
+        return (f"reached the maximum number of iterations ({learn.iterations}, learn.iterations, "
                 f"iteration 0 included)")
-    budget = learn["budget_md_runs"]
-    if budget is not None and not dataset.empty and affordable_candidates(dataset, config) == 0:
+    budget = learn.budget_md_runs
+    if budget is not None and not dataset.empty and affordable_candidates(dataset, problem) == 0:
         return (f"MD budget exhausted: {md_runs_used(dataset)} of {budget} runs used (learn.budget_md_runs), "
                 f"not enough left for one more candidate")
-    history = best_so_far(dataset, config)
-    if converged(history, config):
-        conv = learn["convergence"]
+    history = best_so_far(dataset, problem)
+    if converged(history, problem):
+        conv = learn.convergence
         return (f"converged: best objective {history[-1]:.4g} improved by less than "
-                f"{conv['tolerance']:.3g} (relative) over the last {conv['patience']} iterations "
+                f"{conv.tolerance:.3g} (relative) over the last {conv.patience} iterations "
                 f"(learn.convergence)")
     return None

@@ -1,4 +1,7 @@
-"""Composition-aware MLP ensemble predicting density and B4 from tunable parameters and glass composition."""
+"""Composition-aware MLP ensemble predicting every target (density, B4) from tunable parameters and glass composition.
+
+The ensemble models the targets on their physical scale (Target.transform is the GPs' modelling scale).
+"""
 from __future__ import annotations
 
 import json
@@ -11,9 +14,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .settings import bounds, mol_fractions, oxides, param_names, settings
+from glassfit.model import LearningProblem
 
-OUTPUTS = ("density_g_cm3", "B4")
+from .settings import bounds, mol_fractions, oxides, param_names
+
 STATE_FILE = "surrogate.pt"
 META_FILE = "surrogate.json"
 
@@ -64,6 +68,7 @@ class Surrogate:
     """Trained ensemble plus everything needed to build its inputs and undo the output scaling."""
 
     param_names: list[str]
+    outputs: list[str]  # the target names the outputs are, in problem.targets order
     low: list[float]
     high: list[float]
     oxides: list[str]
@@ -92,7 +97,7 @@ class Surrogate:
         with torch.no_grad(), single_thread():
             y = self.net(self.features(unit, glasses)).numpy().astype(float)
         y = y * np.asarray(self.out_std) + np.asarray(self.out_mean)
-        return y.reshape(self.n_members, unit.shape[0], len(glasses), len(OUTPUTS))
+        return y.reshape(self.n_members, unit.shape[0], len(glasses), len(self.outputs))
 
     def normalise(self, params: pd.DataFrame) -> np.ndarray:
         """Absolute parameter columns of a frame mapped to the [0,1] box of the bounds."""
@@ -103,7 +108,7 @@ class Surrogate:
         return (params[self.param_names].to_numpy(dtype=float) - low) / (high - low)
 
     def predict(self, params: pd.DataFrame, glasses: list[str]) -> pd.DataFrame:
-        """Rows candidate x glass with density_g_cm3_mean/std and B4_mean/std (std = ensemble spread).
+        """Rows candidate x glass with <target>_mean and <target>_std per output (std = ensemble spread).
 
         The candidate column is copied from params['candidate'] when present, else from the index.
         """
@@ -115,7 +120,7 @@ class Surrogate:
             "candidate": np.repeat(np.asarray(ids).astype(str), len(glasses)),
             "glass": np.tile(glasses, len(params)),
         })
-        for j, name in enumerate(OUTPUTS):
+        for j, name in enumerate(self.outputs):
             out[f"{name}_mean"] = mean[..., j].ravel()
             out[f"{name}_std"] = std[..., j].ravel()
         return out
@@ -124,7 +129,7 @@ class Surrogate:
         """Write surrogate.pt (weights) and surrogate.json (everything else), each complete or absent."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        meta = {k: getattr(self, k) for k in ("param_names", "low", "high", "oxides", "compositions",
+        meta = {k: getattr(self, k) for k in ("param_names", "outputs", "low", "high", "oxides", "compositions",
                                              "hidden_layers", "n_members", "out_mean", "out_std", "metrics")}
         tmp = directory / (STATE_FILE + ".tmp")
         torch.save(self.net.state_dict(), tmp)
@@ -139,7 +144,7 @@ class Surrogate:
         directory = Path(directory)
         meta = json.loads((directory / META_FILE).read_text())
         net = EnsembleMLP(meta["n_members"], len(meta["param_names"]) + len(meta["oxides"]),
-                          meta["hidden_layers"], len(OUTPUTS))
+                          meta["hidden_layers"], len(meta["outputs"]))
         net.load_state_dict(torch.load(directory / STATE_FILE, weights_only=True))
         net.eval()
         return cls(net=net, **meta)
@@ -160,28 +165,29 @@ def _rmse(pred: np.ndarray, target: np.ndarray) -> float | None:
     return float(np.sqrt(np.mean((pred[ok] - target[ok]) ** 2))) if ok.any() else None
 
 
-def train(dataset: pd.DataFrame, config: dict, seed: int) -> tuple[Surrogate, dict]:
+def train(dataset: pd.DataFrame, problem: LearningProblem, seed: int) -> tuple[Surrogate, dict]:
     """Train the ensemble on the data set's rows with values; return it and its RMSE metrics (physical units)."""
     with single_thread():
-        return _train(dataset, config, seed)
+        return _train(dataset, problem, seed)
 
 
-def _train(dataset: pd.DataFrame, config: dict, seed: int) -> tuple[Surrogate, dict]:
+def _train(dataset: pd.DataFrame, problem: LearningProblem, seed: int) -> tuple[Surrogate, dict]:
     """Body of train(), run single-threaded."""
-    cfg = settings(config)["surrogate"]
-    names = param_names(config)
-    low, high = bounds(config)
-    ox = oxides(config)
-    comps = {str(g["id"]): mol_fractions(g, ox) for g in config["glasses"]}
+    cfg = problem.learn.surrogate
+    names = param_names(problem)
+    outputs = [t.name for t in problem.targets]
+    low, high = bounds(problem)
+    ox = oxides(problem)
+    comps = {g.id: mol_fractions(g, ox) for g in problem.glasses}
 
     data = dataset.assign(candidate=dataset["candidate"].astype(str), glass=dataset["glass"].astype(str))
     unknown = sorted(set(data["glass"]) - set(comps))
     if unknown:
-        raise ValueError(f"data set has glasses not in config 'glasses': {unknown}")
-    y_all = data[[f"{o}_mean" for o in OUTPUTS]].to_numpy(dtype=float)
+        raise ValueError(f"data set has glasses that are not glasses of the problem: {unknown}")
+    y_all = data[[f"{o}_mean" for o in outputs]].to_numpy(dtype=float)
     data = data[np.isfinite(y_all).any(axis=1)].reset_index(drop=True)
     if data.empty:
-        raise ValueError("no data set row has a density or B4 value: nothing to train the surrogate on")
+        raise ValueError(f"no data set row has a value of {' or '.join(outputs)}: nothing to train the surrogate on")
 
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
@@ -190,7 +196,7 @@ def _train(dataset: pd.DataFrame, config: dict, seed: int) -> tuple[Surrogate, d
     unit = (data[names].to_numpy(dtype=float) - low) / (high - low)
     comp = np.array([comps[g] for g in data["glass"]])
     x = torch.tensor(np.concatenate([unit, comp], axis=1), dtype=torch.float32)
-    y_phys = data[[f"{o}_mean" for o in OUTPUTS]].to_numpy(dtype=float)
+    y_phys = data[[f"{o}_mean" for o in outputs]].to_numpy(dtype=float)
     mean = np.nanmean(y_phys, axis=0)
     std = np.nanstd(y_phys, axis=0)
     mean = np.where(np.isfinite(mean), mean, 0.0)
@@ -200,14 +206,14 @@ def _train(dataset: pd.DataFrame, config: dict, seed: int) -> tuple[Surrogate, d
     y = torch.tensor(np.nan_to_num(y_std), dtype=torch.float32)
 
     candidates = pd.unique(data["candidate"])
-    train_ids, val_ids = _split_candidates(np.asarray(candidates), float(cfg["val_fraction"]), rng)
+    train_ids, val_ids = _split_candidates(np.asarray(candidates), cfg.val_fraction, rng)
     is_train = data["candidate"].isin(train_ids).to_numpy()
     tr, va = np.flatnonzero(is_train), np.flatnonzero(~is_train)
 
-    m = int(cfg["ensemble_size"])
+    m = cfg.ensemble_size
     # per-member row weights: bootstrap counts of training candidates (all glasses of a candidate together)
     cand_index = pd.Index(train_ids).get_indexer(data["candidate"].to_numpy()[tr])
-    if cfg["bootstrap"]:
+    if cfg.bootstrap:
         counts = np.stack([np.bincount(rng.integers(0, len(train_ids), len(train_ids)),
                                        minlength=len(train_ids)) for _ in range(m)])
     else:
@@ -216,23 +222,22 @@ def _train(dataset: pd.DataFrame, config: dict, seed: int) -> tuple[Surrogate, d
     # replica out of 6 weighs a sixth of a complete one
     n_ok = np.maximum(data["n_ok"].fillna(1).to_numpy(dtype=float), 1.0) if "n_ok" in data.columns else np.ones(len(data))
     precision = torch.tensor(n_ok[tr] / np.median(n_ok[tr]), dtype=torch.float32)[None, :, None]
-    w_tr = torch.tensor(counts[:, cand_index], dtype=torch.float32).unsqueeze(-1) * mask[tr] * precision  # (M, n_tr, 2)
+    w_tr = torch.tensor(counts[:, cand_index], dtype=torch.float32).unsqueeze(-1) * mask[tr] * precision  # (M, n_tr, outputs)
     w_tr_sum = w_tr.sum(dim=(1, 2)).clamp_min(1.0)
     x_tr, y_tr = x[tr], y[tr]
     x_va, y_va, m_va = x[va], y[va], mask[va]
     use_val = len(va) > 0 and float(m_va.sum()) > 0
 
-    net = EnsembleMLP(m, x.shape[1], list(cfg["hidden_layers"]), len(OUTPUTS), generator=gen)
-    opt = torch.optim.AdamW(net.parameters(), lr=float(cfg["learning_rate"]),
-                            weight_decay=float(cfg["weight_decay"]), fused=True)
+    net = EnsembleMLP(m, x.shape[1], list(cfg.hidden_layers), len(outputs), generator=gen)
+    opt = torch.optim.AdamW(net.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay, fused=True)
     best_loss = torch.full((m,), float("inf"))
     best_state = [p.detach().clone() for p in net.parameters()]
     stale = torch.zeros(m, dtype=torch.long)
-    patience = int(cfg["patience"])
+    patience = cfg.patience
     epochs_run = 0
-    batch = int(cfg["batch_size"])
+    batch = cfg.batch_size
     n_tr = len(tr)
-    max_steps = int(cfg["max_steps"])
+    max_steps = cfg.max_steps
     steps_per_epoch = -(-n_tr // batch)
     max_epochs = max(1, max_steps // steps_per_epoch)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max_epochs * steps_per_epoch)
@@ -265,13 +270,13 @@ def _train(dataset: pd.DataFrame, config: dict, seed: int) -> tuple[Surrogate, d
             p.copy_(keep)
     net.eval()
 
-    surrogate = Surrogate(param_names=names, low=low.tolist(), high=high.tolist(), oxides=ox,
-                          compositions=comps, hidden_layers=list(cfg["hidden_layers"]), n_members=m,
+    surrogate = Surrogate(param_names=names, outputs=outputs, low=low.tolist(), high=high.tolist(), oxides=ox,
+                          compositions=comps, hidden_layers=list(cfg.hidden_layers), n_members=m,
                           out_mean=mean.tolist(), out_std=std.tolist(), net=net)
     with torch.no_grad():
         pred = net(x).mean(dim=0).numpy().astype(float) * std + mean
     metrics: dict = {}
-    for j, name in enumerate(OUTPUTS):
+    for j, name in enumerate(outputs):
         metrics[f"{name}_rmse_train"] = _rmse(pred[tr, j], y_phys[tr, j])
         metrics[f"{name}_rmse_val"] = _rmse(pred[va, j], y_phys[va, j])
     metrics.update({"n_train": int(len(tr)), "n_val": int(len(va)), "n_train_candidates": int(len(train_ids)),

@@ -1,6 +1,6 @@
 """Synthetic borosilicate campaign: a deterministic stand-in for the MD, for tests and benchmarks only.
 
-The problem has the shape of the real campaign (toy_config): the five tunables of the B-O and B-B
+The problem has the shape of the real campaign (toy_problem): the five tunables of the B-O and B-B
 Buckingham pairs with the real start values and bounds, the eight fitted soda-lime borosilicates 0B-75B
 with their real experimental density and B4 (Smedskjaer et al. 2011, as in config/glasses.csv), and the
 validation glass 10B. The stand-in "MD" maps a parameter set, through its relative changes from the
@@ -47,7 +47,7 @@ and B4. Which published fact (MD of 3000 atoms quenched at 1 K/ps) each term rep
   (B-O and B-B act only where boron is), it never fails, and its B4 is NaN.
 
 Everything is a deterministic closed form of the absolute parameter values (no global random state; a
-tunable the config leaves out stays at its start value); only evaluate() draws noise, from the generator
+tunable the problem leaves out stays at its start value); only evaluate() draws noise, from the generator
 it is given. Not a physical model: the numbers are chosen to reproduce the facts above.
 """
 from __future__ import annotations
@@ -61,16 +61,19 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.stats import qmc
 
+from glassfit import config
+from glassfit.model import LearningProblem, Problem, from_dict, to_dict
+
 from .objective import error_terms, fit_targets
 from .settings import denormalise, fitted_glasses, mol_fractions, normalise, param_names
 
-#: The real campaign's tunables (config/config.yaml): name, pair, term, start, relative low, relative high.
+#: The real campaign's tunables (config/config.yaml): name, pair, coefficient (table column), start, relative low, relative high.
 TUNABLES = (
-    ("BO_A_eV", "B-O", "A", 206941.81, -0.10, 0.10),
-    ("BO_rho_A", "B-O", "rho", 0.1240, -0.05, 0.10),
-    ("BO_C_eVA6", "B-O", "C", 35.0018, -0.10, 0.10),
-    ("BB_A_eV", "B-B", "A", 484.40, -0.10, 0.10),
-    ("BB_rho_A", "B-B", "rho", 0.35, -0.10, 0.10),
+    ("BO_A_eV", "B-O", "A_eV", 206941.81, -0.10, 0.10),
+    ("BO_rho_A", "B-O", "rho_A", 0.1240, -0.05, 0.10),
+    ("BO_C_eVA6", "B-O", "C_eVA6", 35.0018, -0.10, 0.10),
+    ("BB_A_eV", "B-B", "A_eV", 484.40, -0.10, 0.10),
+    ("BB_rho_A", "B-B", "rho_A", 0.35, -0.10, 0.10),
 )
 #: The glasses (config/glasses.csv): id, mol % SiO2, B2O3, Na2O, CaO, density (g/cm3), B4, role.
 GLASSES = (
@@ -120,46 +123,46 @@ FAIL_WIDTH = 0.1      # %: p_fail = 1 / (1 + exp(m / FAIL_WIDTH))
 
 NOISE_DENSITY = 0.015  # g/cm3 per replica
 NOISE_B4 = 0.02        # per replica
-_TERM_COLUMN = {("B-O", "A"): 0, ("B-O", "rho"): 1, ("B-O", "C"): 2, ("B-B", "A"): 3, ("B-B", "rho"): 4}
+_CHANGE_COLUMN = {(pair, coefficient): j for j, (_, pair, coefficient, *_) in enumerate(TUNABLES)}
 _REFERENCE = np.array([t[3] for t in TUNABLES])
 
 
-def toy_config() -> dict:
-    """Bare config of the synthetic campaign: {"tunable", "glasses", "learn": {}} with the real values.
+def toy_problem(**learn) -> Problem:
+    """The synthetic campaign as a learning problem, with the real values and the learn section `learn` (defaults filled).
 
-    Tunables: name, pair, term, start, low, high (absolute; bounds +-10 %, rho_BO -5 %...+10 %). Glasses:
+    Tunables: name, pair, coefficient, start, low, high (absolute; bounds +-10 %, rho_BO -5 %...+10 %). Glasses:
     id, composition (mol %), density_g_cm3, B4 (None where unknown) and role (0B fit-density-only, 6B-75B
     fit, 10B validation).
     """
-    tunable = [{"name": n, "pair": pair, "term": term, "start": start,
-                "low": start * (1 + lo), "high": start * (1 + hi)}
-               for n, pair, term, start, lo, hi in TUNABLES]
+    tunables = [{"name": n, "pair": pair, "coefficient": coefficient, "start": start,
+                 "low": start * (1 + lo), "high": start * (1 + hi)}
+                for n, pair, coefficient, start, lo, hi in TUNABLES]
     glasses = [{"id": gid,
                 "composition": {"SiO2": float(si), "B2O3": float(b), "Na2O": float(na), "CaO": float(ca)},
                 "density_g_cm3": rho, "B4": b4_exp, "role": role}
                for gid, si, b, na, ca, rho, b4_exp, role in GLASSES]
-    return {"tunable": tunable, "glasses": glasses, "learn": {}}
+    return config.problem(tunables, glasses, learn)
 
 
-def changes(values: np.ndarray, config: dict) -> np.ndarray:
+def changes(values: np.ndarray, problem: LearningProblem) -> np.ndarray:
     """Relative changes (n, 5) in % of (A_BO, rho_BO, C_BO, A_BB, rho_BB) from the published start values.
 
-    `values` are absolute parameter sets (n, d) in the config's tunable order; tunables are matched by
-    (pair, term), and a term the config does not tune stays at 0 (its start value).
+    `values` are absolute parameter sets (n, d) in the problem's tunable order; tunables are matched by
+    (pair, coefficient), and a coefficient the problem does not tune stays at 0 (its start value).
     """
     values = np.atleast_2d(np.asarray(values, dtype=float))
     x = np.zeros((values.shape[0], 5))
-    for j, p in enumerate(config["tunable"]):
-        col = _TERM_COLUMN.get((p.get("pair"), p.get("term")))
+    for j, t in enumerate(problem.tunables):
+        col = _CHANGE_COLUMN.get((t.pair, t.coefficient))
         if col is None:
-            raise ValueError(f"synthetic landscape knows B-O/B-B A, rho, C only, not {p.get('pair')} {p.get('term')}")
+            raise ValueError(f"synthetic landscape knows B-O/B-B A_eV, rho_A, C_eVA6 only, not {t.name}")
         x[:, col] = 100.0 * (values[:, j] / _REFERENCE[col] - 1.0)
     return x
 
 
-def _composition(config: dict, glass_ids: list[str]) -> dict[str, np.ndarray]:
+def _composition(problem: LearningProblem, glass_ids: list[str]) -> dict[str, np.ndarray]:
     """Mol fractions of SiO2, B2O3, Na2O, CaO of the given glasses, as arrays (G,)."""
-    by_id = {str(g["id"]): g for g in config["glasses"]}
+    by_id = {g.id: g for g in problem.glasses}
     oxides = ["SiO2", "B2O3", "Na2O", "CaO"]
     x = np.array([mol_fractions(by_id[str(g)], oxides) for g in glass_ids]).reshape(-1, 4)
     return dict(zip(oxides, x.T))
@@ -239,14 +242,14 @@ def p_fail(x: np.ndarray, b2o3: np.ndarray | None = None) -> np.ndarray:
     return np.where(np.asarray(b2o3, dtype=float)[None, :] > 0, p[:, None], 0.0)
 
 
-def truth(values: np.ndarray, config: dict, glass_ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def truth(values: np.ndarray, problem: LearningProblem, glass_ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Noise-free density and B4 (n, G) of absolute parameter sets (n, d) in the given glasses."""
-    x = changes(values, config)
-    comp = _composition(config, glass_ids)
+    x = changes(values, problem)
+    comp = _composition(problem, glass_ids)
     return density(x, comp), b4(x, comp["B2O3"], comp["Na2O"] + comp["CaO"])
 
 
-def evaluate(candidates: pd.DataFrame, config: dict, rng: np.random.Generator, replicas: int = 6,
+def evaluate(candidates: pd.DataFrame, problem: LearningProblem, rng: np.random.Generator, replicas: int = 6,
              glasses: list[str] | None = None, noise_density_g_cm3: float = NOISE_DENSITY,
              noise_B4: float = NOISE_B4) -> pd.DataFrame:
     """Stand-in for MD: data-set rows (candidate x glass), in the data-set format, from noisy replicas.
@@ -257,12 +260,12 @@ def evaluate(candidates: pd.DataFrame, config: dict, rng: np.random.Generator, r
     clipped into [0, 1]). Means and std (ddof=1) are over the successful replicas: std 0.0 with one
     left, both NaN with none.
     """
-    names = param_names(config)
-    glass_ids = [str(g["id"]) for g in fitted_glasses(config)] if glasses is None else [str(g) for g in glasses]
+    names = param_names(problem)
+    glass_ids = [g.id for g in fitted_glasses(problem)] if glasses is None else [str(g) for g in glasses]
     values = candidates[names].to_numpy(dtype=float)
-    rho, b4_true = truth(values, config, glass_ids)
+    rho, b4_true = truth(values, problem, glass_ids)
     n, g = rho.shape
-    fail = p_fail(changes(values, config), _composition(config, glass_ids)["B2O3"])
+    fail = p_fail(changes(values, problem), _composition(problem, glass_ids)["B2O3"])
     ok = rng.random((n, g, replicas)) >= fail[..., None]
     rep_d = rho[..., None] + rng.normal(0.0, noise_density_g_cm3, (n, g, replicas))
     rep_b = np.clip(b4_true[..., None] + rng.normal(0.0, noise_B4, (n, g, replicas)), 0.0, 1.0)
@@ -294,72 +297,75 @@ def evaluate(candidates: pd.DataFrame, config: dict, rng: np.random.Generator, r
     return rows
 
 
-def _scorer(config: dict):
-    """Noise-free scorer of a config: values (n, d) -> density and B4 objective terms (n, G) of fit_targets.
+def _scorer(problem: LearningProblem):
+    """Noise-free scorer of a problem: values (n, d) -> objective term (n, G) of each target, by name, on the glasses of fit_targets.
 
-    The terms are error_terms of the config's objective settings. With `failures` (default), a boron
-    glass with p_fail > 0.5 counts as failed: its values are NaN, so it gets the missing penalty.
+    The terms are error_terms of the problem's targets applied to the stand-in MD's density and B4. With
+    `failures` (default), a boron glass with p_fail > 0.5 counts as failed: its values are NaN, so it gets
+    the missing penalty.
     """
-    targets = fit_targets(config)
-    comp = _composition(config, list(targets.index))
+    targets = fit_targets(problem)
+    comp = _composition(problem, list(targets.index))
     modifier = comp["Na2O"] + comp["CaO"]
 
-    def score(values: np.ndarray, failures: bool = True) -> tuple[np.ndarray, np.ndarray]:
-        x = changes(values, config)
-        rho, b4_true = density(x, comp), b4(x, comp["B2O3"], modifier)
+    def score(values: np.ndarray, failures: bool = True) -> dict[str, np.ndarray]:
+        x = changes(values, problem)
+        simulated = {"density_g_cm3": density(x, comp), "B4": b4(x, comp["B2O3"], modifier)}  # what the stand-in MD measures
         if failures:
             failed = p_fail(x, comp["B2O3"]) > 0.5
-            rho, b4_true = np.where(failed, np.nan, rho), np.where(failed, np.nan, b4_true)
-        return error_terms(rho, b4_true, targets)
+            simulated = {name: np.where(failed, np.nan, v) for name, v in simulated.items()}
+        return error_terms({t.name: simulated[t.name] for t in problem.targets}, targets)
 
     return score
 
 
-def true_objective(params: pd.DataFrame | np.ndarray, config: dict) -> np.ndarray:
+def _total(terms: dict[str, np.ndarray]) -> np.ndarray:
+    """Objective (n,) of per-target terms (n, G): the sum over targets and glasses."""
+    return sum(terms.values()).sum(axis=1)
+
+
+def true_objective(params: pd.DataFrame | np.ndarray, problem: LearningProblem) -> np.ndarray:
     """Noise-free objective (n,) of absolute parameter sets (frame with tunable columns, or an (n, d) array).
 
-    fit_targets/error_terms of the config's objective settings applied to the truth; a set in the failure
+    fit_targets/error_terms of the problem's targets applied to the truth; a set in the failure
     region (p_fail > 0.5) scores as failed in every boron glass (missing penalty each).
     """
-    values = params[param_names(config)].to_numpy(dtype=float) if isinstance(params, pd.DataFrame) else params
-    d_term, b_term = _scorer(config)(np.atleast_2d(np.asarray(values, dtype=float)))
-    return (d_term + b_term).sum(axis=1)
+    values = params[param_names(problem)].to_numpy(dtype=float) if isinstance(params, pd.DataFrame) else params
+    return _total(_scorer(problem)(np.atleast_2d(np.asarray(values, dtype=float))))
 
 
 @lru_cache(maxsize=16)
 def _optimum(key: str) -> tuple[tuple[float, ...], float]:
-    """Cached optimum of a config given as JSON (see optimum)."""
-    config = json.loads(key)
-    d = len(config["tunable"])
-    score = _scorer(config)
-    start = normalise(np.array([float(p["start"]) for p in config["tunable"]]), config)
+    """Cached optimum of a problem given as JSON (see optimum)."""
+    problem = from_dict(Problem, json.loads(key))
+    d = len(problem.tunables)
+    score = _scorer(problem)
+    start = normalise(np.array([t.start for t in problem.tunables]), problem)
 
     def smooth(u: np.ndarray) -> np.ndarray:
         """Objective without the failure step, plus a steep wall where the margin falls below 0.5 %."""
-        values = denormalise(np.clip(np.atleast_2d(u), 0.0, 1.0), config)
-        d_term, b_term = score(values, failures=False)
-        margin = stability_margin(changes(values, config))
-        return (d_term + b_term).sum(axis=1) + 1e4 * np.maximum(0.0, 0.5 - margin) ** 2
+        values = denormalise(np.clip(np.atleast_2d(u), 0.0, 1.0), problem)
+        margin = stability_margin(changes(values, problem))
+        return _total(score(values, failures=False)) + 1e4 * np.maximum(0.0, 0.5 - margin) ** 2
 
     starts = np.vstack([qmc.Sobol(d, scramble=True, seed=12345).random(256), start])
     best_u, best = start, np.inf
     for u0 in starts[np.argsort(smooth(starts))[:12]]:
         res = minimize(lambda u: float(smooth(u)[0]), u0, method="L-BFGS-B", bounds=[(0.0, 1.0)] * d)
         u = np.clip(res.x, 0.0, 1.0)
-        value = float(sum(t.sum() for t in score(denormalise(u, config)[None, :])))
+        value = float(sum(t.sum() for t in score(denormalise(u, problem)[None, :]).values()))
         if value < best:
             best_u, best = u, value
-    return tuple(float(v) for v in denormalise(best_u, config)), best
+    return tuple(float(v) for v in denormalise(best_u, problem)), best
 
 
-def optimum(config: dict) -> tuple[np.ndarray, float]:
+def optimum(problem: LearningProblem) -> tuple[np.ndarray, float]:
     """Numerical global optimum of the noise-free true objective: (absolute parameters (d,), objective).
 
     L-BFGS-B in the normalised box from the 12 best of 256 scrambled-Sobol points and the start set, kept
-    0.5 % of rho_BO inside the stable side of the failure boundary (p_fail < 0.01); cached per config
-    (tunables, glasses and learn section).
+    0.5 % of rho_BO inside the stable side of the failure boundary (p_fail < 0.01); cached per problem
+    (tunables, glasses, targets and learn settings).
     """
-    key = json.dumps({"tunable": config["tunable"], "glasses": config["glasses"],
-                      "learn": config.get("learn") or {}}, sort_keys=True)
+    key = json.dumps(to_dict(Problem(problem.tunables, problem.glasses, problem.targets, problem.learn)), sort_keys=True)
     params, value = _optimum(key)
     return np.array(params), value
