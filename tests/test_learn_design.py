@@ -2,20 +2,21 @@
 import numpy as np
 import pytest
 
+from glassfit import config as glassfit_config
 from glassfit.learn import initial_design
 
 TUNABLE = [
-    {"name": "BO_A_eV", "pair": "B-O", "term": "A", "start": 206941.81, "low": 186247.63, "high": 227635.99},
-    {"name": "BO_rho_A", "pair": "B-O", "term": "rho", "start": 0.124, "low": 0.1178, "high": 0.1364},
-    {"name": "BO_C_eVA6", "pair": "B-O", "term": "C", "start": 35.0018, "low": 31.50162, "high": 38.50198},
-    {"name": "BB_A_eV", "pair": "B-B", "term": "A", "start": 484.4, "low": 435.96, "high": 532.84},
-    {"name": "BB_rho_A", "pair": "B-B", "term": "rho", "start": 0.35, "low": 0.315, "high": 0.385},
+    {"name": "BO_A_eV", "pair": "B-O", "coefficient": "A_eV", "start": 206941.81, "low": 186247.63, "high": 227635.99},
+    {"name": "BO_rho_A", "pair": "B-O", "coefficient": "rho_A", "start": 0.124, "low": 0.1178, "high": 0.1364},
+    {"name": "BO_C_eVA6", "pair": "B-O", "coefficient": "C_eVA6", "start": 35.0018, "low": 31.50162, "high": 38.50198},
+    {"name": "BB_A_eV", "pair": "B-B", "coefficient": "A_eV", "start": 484.4, "low": 435.96, "high": 532.84},
+    {"name": "BB_rho_A", "pair": "B-B", "coefficient": "rho_A", "start": 0.35, "low": 0.315, "high": 0.385},
 ]
 NAMES = [p["name"] for p in TUNABLE]
 
 
 def config(**design):
-    return {"tunable": TUNABLE, "glasses": [], "learn": {"design": design}}
+    return glassfit_config.problem(TUNABLE, [], {"design": design})
 
 
 def oat_design(**design):
@@ -69,7 +70,7 @@ def test_rho_bo_minus_is_clipped_to_the_minus_5_percent_bound():
 
 def test_points_collapsing_onto_start_or_each_other_are_dropped():
     tunable = [dict(TUNABLE[0]), dict(TUNABLE[1], low=0.124)]  # rho cannot go down at all
-    cfg = {"tunable": tunable, "glasses": [], "learn": {"design": {"perturbation": 0.5, "one_at_a_time": True, "sobol_points": 0}}}
+    cfg = glassfit_config.problem(tunable, [], {"design": {"perturbation": 0.5, "one_at_a_time": True, "sobol_points": 0}})
     table = initial_design(cfg, seed=0)
     # A: +50 % and -50 % both clip, onto different bounds (kept); rho: - clips onto start (dropped)
     assert list(table["candidate_kind"]) == ["start", "oat+BO_A_eV", "oat-BO_A_eV", "oat+BO_rho_A"]

@@ -3,6 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from glassfit import config
 from glassfit.learn import best_observed, glass_errors, objective
 
 GLASSES = [
@@ -15,8 +16,8 @@ GLASSES = [
     {"id": "10B", "composition": {"SiO2": 60, "B2O3": 10, "Na2O": 15, "CaO": 15}, "density_g_cm3": None,
      "B4": None, "role": "validation"},
 ]
-CONFIG = {"tunable": [{"name": "p", "pair": "B-O", "term": "A", "start": 1.0, "low": 0.9, "high": 1.1}],
-          "glasses": GLASSES, "learn": {}}
+TUNABLE = [{"name": "p", "pair": "B-O", "coefficient": "A_eV", "start": 1.0, "low": 0.9, "high": 1.1}]
+CONFIG = config.problem(TUNABLE, GLASSES)
 
 
 def table(rows):
@@ -39,12 +40,12 @@ def test_hand_computed_objective_with_default_scales_and_weights():
 
 
 def test_custom_scales_weights_and_the_authors_b2o3_weighting():
-    cfg = dict(CONFIG, learn={"objective": {"density_scale_g_cm3": 0.02, "B4_scale": 0.1, "B4_weight": 1.0,
-                                            "B4_weighting": "B2O3_fraction"}})
+    learn = {"objective": {"density_scale_g_cm3": 0.02, "B4_scale": 0.1, "B4_weight": 1.0, "B4_weighting": "B2O3_fraction"}}
+    cfg = config.problem(TUNABLE, GLASSES, learn)
     data = table([("c", "0B", 2.475, np.nan), ("c", "24B", 2.537, 0.723), ("c", "75B", 2.359, 0.526)])
     # 75B density +0.04 / 0.02 -> 4 ; 24B B4 +0.1 / 0.1 -> 1 x 0.24 / 0.75 ; 75B B4 +0.1 / 0.1 -> 1 x 0.75 / 0.75
     assert objective(data, cfg)["c"] == pytest.approx(4 + 0.24 / 0.75 + 1.0)
-    equal = dict(cfg, learn={"objective": {**cfg["learn"]["objective"], "B4_weighting": "equal"}})
+    equal = config.problem(TUNABLE, GLASSES, {"objective": {**learn["objective"], "B4_weighting": "equal"}})
     assert objective(data, equal)["c"] == pytest.approx(4 + 1 + 1)
 
 
@@ -68,7 +69,7 @@ def test_missing_values_get_the_penalty_never_a_good_score():
     assert obj["good"] == pytest.approx(0.0)
     assert obj["failed"] == pytest.approx(2 * 1000.0)  # density and B4 of 24B missing
     assert obj["partial"] == pytest.approx(2 * 1000.0)
-    cfg = dict(CONFIG, learn={"objective": {"missing_penalty": 50.0}})
+    cfg = config.problem(TUNABLE, GLASSES, {"objective": {"missing_penalty": 50.0}})
     assert objective(data, cfg)["failed"] == pytest.approx(100.0)
 
 

@@ -116,10 +116,10 @@ def test_expected_improvement_and_thompson_avoid_a_region_where_runs_failed():
     class ShiftedTruth(TruthSurrogate):
         """The toy truth with its targets moved to (0.85, 0.5), inside the region where runs fail (u0 > 0.7)."""
 
-    config = toy.config(optimum=np.array([0.85, 0.5]), proposer={"kind": "mlp", "restarts": 2, "max_evaluations": 600})
     data = toy.evaluate(qmc.Sobol(2, seed=3).random(16), 0, np.random.default_rng(0), fail_above=0.7)
     for acquisition in ("ei", "thompson"):
-        config["learn"]["proposer"]["acquisition"] = acquisition
+        config = toy.config(optimum=np.array([0.85, 0.5]),
+                            proposer={"kind": "mlp", "restarts": 2, "max_evaluations": 600, "acquisition": acquisition})
         blind = propose(data[data["n_ok"] > 0], config, k=3, seed=0, surrogate=ShiftedTruth())
         assert toy.unit_of(blind)[:, 0].max() > 0.8, acquisition  # without the failures: straight into the region
         out = propose(data, config, k=3, seed=0, surrogate=ShiftedTruth())

@@ -3,8 +3,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from glassfit.learn import affordable_candidates, best_so_far, converged, defaults, stop_reason
-from glassfit.learn.settings import SCHEMA_PATH
+from glassfit import config as glassfit_config
+from glassfit.learn import affordable_candidates, best_so_far, converged, stop_reason
 
 GLASSES = [
     {"id": "24B", "composition": {"SiO2": 51, "B2O3": 24, "Na2O": 15, "CaO": 10}, "density_g_cm3": 2.5,
@@ -12,11 +12,11 @@ GLASSES = [
     {"id": "10B", "composition": {"SiO2": 60, "B2O3": 10, "Na2O": 15, "CaO": 15}, "density_g_cm3": None,
      "B4": None, "role": "validation"},
 ]
-TUNABLE = [{"name": "p", "pair": "B-O", "term": "A", "start": 1.0, "low": 0.9, "high": 1.1}]
+TUNABLE = [{"name": "p", "pair": "B-O", "coefficient": "A_eV", "start": 1.0, "low": 0.9, "high": 1.1}]
 
 
 def config(**learn):
-    return {"tunable": TUNABLE, "glasses": GLASSES, "learn": learn}
+    return glassfit_config.problem(TUNABLE, GLASSES, learn)
 
 
 def dataset(density_error_per_iteration, candidates_per_iteration=2, replicas=3):
@@ -74,10 +74,10 @@ def test_stop_reason_converged_from_the_data_set():
 
 
 def test_defaults_come_from_the_schema_and_every_key_is_documented():
-    d = defaults()
-    assert d["iterations"] == 17 and d["candidates_per_iteration"] == 10 and d["budget_md_runs"] is None
-    assert d["objective"]["B4_weight"] == 2.0 and d["proposer"]["min_distance"] == 0.05
-    schema = yaml.safe_load(SCHEMA_PATH.read_text())
+    d = config()
+    assert d.learn.iterations == 17 and d.learn.candidates_per_iteration == 10 and d.learn.budget_md_runs is None
+    assert {t.name: t.weight for t in d.targets}["B4"] == 2.0 and d.learn.proposer.min_distance == 0.05
+    schema = yaml.safe_load(glassfit_config.LEARN_SCHEMA.read_text())
 
     def walk(node):
         assert node.get("additionalProperties") is False

@@ -52,7 +52,7 @@ def test_prediction_frame_layout(trained, config):
 
 def test_ensemble_spread_larger_far_from_data(config):
     unit = qmc.Sobol(D, seed=1).random(32) * 0.4  # data only in the corner [0, 0.4]^2
-    quick = dict(config, learn={"surrogate": dict(FAST["surrogate"], max_steps=1000)})
+    quick = toy.config(surrogate=dict(FAST["surrogate"], max_steps=1000))
     surrogate, _ = train(make_dataset(config, unit), quick, seed=1)
     glasses = [g for g, _ in toy.GLASSES]
     near = surrogate.predict_members(unit, glasses).std(axis=0).mean(axis=(0, 1))
@@ -98,7 +98,7 @@ def test_a_mean_of_fewer_replicas_pulls_the_fit_less(config):
     data = make_dataset(config, unit, seed=3)
     bad = data["candidate"] == "i00c05"
     data.loc[bad, "density_g_cm3_mean"] += 0.1
-    quick = dict(config, learn={"surrogate": dict(FAST["surrogate"], val_fraction=0.0, bootstrap=False)})
+    quick = toy.config(surrogate=dict(FAST["surrogate"], val_fraction=0.0, bootstrap=False))
     pulled = {}
     for n_ok in (6, 1):
         data.loc[bad, "n_ok"] = n_ok

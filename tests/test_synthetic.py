@@ -14,11 +14,11 @@ GLASSES_CSV = Path(__file__).resolve().parents[1] / "config" / "glasses.csv"
 
 @pytest.fixture(scope="module")
 def config():
-    return synthetic.toy_config()
+    return synthetic.toy_problem()
 
 
 def start_values(config):
-    return np.array([p["start"] for p in config["tunable"]])
+    return np.array([t.start for t in config.tunables])
 
 
 def with_changes(config, **pct):
@@ -36,20 +36,20 @@ def frame(values, config, prefix="c"):
 
 def test_config_is_the_real_campaign(config):
     assert param_names(config) == ["BO_A_eV", "BO_rho_A", "BO_C_eVA6", "BB_A_eV", "BB_rho_A"]
-    rho = config["tunable"][1]
-    assert rho["start"] == 0.1240 and rho["low"] == pytest.approx(0.1240 * 0.95)
-    assert rho["high"] == pytest.approx(0.1240 * 1.10)
+    rho = config.tunables[1]
+    assert rho.start == 0.1240 and rho.low == pytest.approx(0.1240 * 0.95)
+    assert rho.high == pytest.approx(0.1240 * 1.10)
     assert inert_glasses(config) == ["0B"]
     assert modelled_glasses(config) == ["6B", "12B", "24B", "37B", "50B", "62B", "75B"]
     table = pd.read_csv(GLASSES_CSV, comment="#").set_index("id")
-    for g in config["glasses"]:
-        row = table.loc[g["id"]]
-        assert g["role"] == row["role"]
-        assert g["composition"] == {ox: float(row[ox]) for ox in ["SiO2", "B2O3", "Na2O", "CaO"]}
+    for g in config.glasses:
+        row = table.loc[g.id]
+        assert g.role == row["role"]
+        assert g.composition == {ox: float(row[ox]) for ox in ["SiO2", "B2O3", "Na2O", "CaO"]}
         for key in ("density_g_cm3", "B4"):
-            assert (g[key] is None) == bool(pd.isna(row[key]))
-            if g[key] is not None:
-                assert g[key] == pytest.approx(float(row[key]))
+            assert (g.value(key) is None) == bool(pd.isna(row[key]))
+            if g.value(key) is not None:
+                assert g.value(key) == pytest.approx(float(row[key]))
 
 
 @pytest.mark.parametrize("s, expected", [(-3, 0.0), (-1, 0.3), (0, 0.66), (1, 0.78), (3, 0.92), (5, 0.97)])
@@ -67,10 +67,10 @@ def test_a_bo_moves_b4_like_a_tenth_of_rho_bo_and_the_rest_little(config):
 
 
 def test_b4_falls_with_b2o3_but_not_like_experiment(config):
-    fitted = [g["id"] for g in config["glasses"] if g["role"] == "fit"]
+    fitted = [g.id for g in config.glasses if g.role == "fit"]
     _, b4 = synthetic.truth(start_values(config)[None, :], config, fitted)
     assert np.all(np.diff(b4[0]) < 0)
-    exp = np.array([g["B4"] for g in config["glasses"] if g["role"] == "fit"])
+    exp = np.array([g.value("B4") for g in config.glasses if g.role == "fit"])
     # flatter than experiment: too low in boron-poor, too high in boron-rich glasses
     assert b4[0, 0] < exp[0] - 0.05 and b4[0, -2] > exp[-2] + 0.02
 
@@ -157,5 +157,5 @@ def test_optimum_well_above_zero_start_much_worse_failure_nearby(config):
     assert np.all(synthetic.true_objective(values, config) >= best - 1e-6)
     assert np.mean(synthetic.true_objective(values, config) < 1.15 * best) < 0.01
     # density and B4 pull against each other: the density-best and B4-best sets are far worse overall
-    d_opt, b_opt = (t.sum() for t in synthetic._scorer(config)(params[None, :]))
+    d_opt, b_opt = (t.sum() for t in synthetic._scorer(config)(params[None, :]).values())
     assert d_opt > 10 and b_opt > 10
