@@ -35,7 +35,7 @@ test: $(STAMP)
 # The Snakemake HTML report of a campaign (every figure and table of final/, with captions and provenance), for the
 # campaign of CONFIG run in WORKDIR; run it after the campaign has finished.
 report: $(STAMP)
-	cd $(WORKDIR) && results=$$($(abspath $(PY)) -c 'import sys; from glassfit import config; print(config.load(sys.argv[1])["results"])' $(abspath $(CONFIG))) && \
+	cd $(WORKDIR) && results=$$($(abspath $(PY)) -c 'import sys; from glassfit import config; print(config.load(sys.argv[1]).results)' $(abspath $(CONFIG))) && \
 	$(abspath $(VENV))/bin/snakemake --snakefile $(CURDIR)/Snakefile --profile $(CURDIR)/profiles/local --configfile $(abspath $(CONFIG)) \
 		--report $$results/report.zip && echo "report: $(WORKDIR)/$$results/report.zip"
 

@@ -76,31 +76,30 @@ def run(workdir: Path, text: str, ranks: int, extra: list[str] | None = None) ->
     return performance(workdir / "log.lammps")
 
 
-def potential(campaign: dict) -> list[str]:
-    return gc.potential_lines(campaign, {t["name"]: t["start"] for t in campaign["tunable"]})
+def potential(campaign, glass: str = "24B") -> list[str]:
+    return gc.potential_lines(campaign, glass, {t.name: t.start for t in campaign.tunables})
 
 
-def generated(campaign: dict, warmup: int, steps: int, skin: float | None = None, edit=None) -> str:
+def generated(campaign, warmup: int, steps: int, skin: float | None = None, edit=None) -> str:
     """glassfit's own input for a 2-stage protocol: a warm-up, then the timed NPT segment."""
-    m = campaign["md"]
-    settings = MDSettings(thermo_every_ps=0.1, neighbor_skin_A=skin or m["neighbor_skin_A"], timestep_fs=1.0)
+    settings = MDSettings(thermo_every_ps=0.1, neighbor_skin_A=skin or campaign.md.settings.neighbor_skin_A, timestep_fs=1.0)
     stages = [Stage("warmup", "nvt", 3000, 3000, warmup / 1000), Stage("timed", "npt", 3000, 3000, steps / 1000)]
     lines = potential(campaign)
     return protocol.render(stages, settings, [edit(l) for l in lines] if edit else lines, "structure.data", 4928459, "bench")
 
 
-def hand(campaign: dict, warmup: int, steps: int) -> str:
-    p = campaign["potential"]
+def hand(campaign, warmup: int, steps: int) -> str:
+    p = campaign.potential
     coeffs = "\n".join(l for l in potential(campaign) if l.startswith(("mass", "set type", "pair_coeff")))
-    return HAND.format(cutoff=f"{p['cutoff_A']:g}", accuracy=f"{p['kspace_accuracy']:g}", coeffs=coeffs, warmup=warmup, steps=steps)
+    return HAND.format(cutoff=f"{p.cutoff_A:g}", accuracy=f"{p.electrostatics.accuracy:g}", coeffs=coeffs, warmup=warmup, steps=steps)
 
 
-def melt(campaign: dict, glass: str, workdir: Path) -> Path:
+def melt(campaign, glass: str, workdir: Path) -> Path:
     """A 3000 K melt of the glass (from its random structure), written without pair coefficients."""
     workdir.mkdir(parents=True)
     gc.build_structure(campaign, glass, 0, workdir / "structure.data")
     stages = [Stage("relax", "nvt", 300, 3000, 0.5), Stage("melt", "nvt", 3000, 3000, 1.0)]
-    text = protocol.render(stages, MDSettings(thermo_every_ps=0.5, timestep_fs=0.5), potential(campaign), "structure.data", 1, "melt")
+    text = protocol.render(stages, MDSettings(thermo_every_ps=0.5, timestep_fs=0.5), potential(campaign, glass), "structure.data", 1, "melt")
     run(workdir, text.replace("write_data final.data", "write_data melt.data nocoeff"), 2)
     return workdir / "melt.data"
 
@@ -111,7 +110,7 @@ def case(root: Path, structure: Path, name: str) -> Path:
     return wd
 
 
-def input_speed(campaign: dict, structure: Path, root: Path, warmup: int, steps: int, repeats: int) -> None:
+def input_speed(campaign, structure: Path, root: Path, warmup: int, steps: int, repeats: int) -> None:
     print(f"1. generated vs hand-written input, {repeats} alternating repeats, median ns/day")
     print(f"{'ranks':>5} {'generated':>10} {'hand':>8} {'ratio':>6}   PPPM accuracy generated / hand")
     for ranks in (1, 2):
@@ -127,8 +126,8 @@ def input_speed(campaign: dict, structure: Path, root: Path, warmup: int, steps:
         print(f"{ranks:>5} {g:>10.2f} {h:>8.2f} {g / h:>5.2f}x   {acc_gen:.2e} / {acc_hand:.2e}", flush=True)
 
 
-def tuning(campaign: dict, structure: Path, root: Path, warmup: int, steps: int) -> None:
-    order = campaign["potential"]["kspace_order"]
+def tuning(campaign, structure: Path, root: Path, warmup: int, steps: int) -> None:
+    order = campaign.potential.electrostatics.order
     kspace = re.compile(r"^(kspace_style .*)$")
     variants = [
         (f"generated (PPPM order {order})", {}, []),
@@ -148,7 +147,7 @@ def tuning(campaign: dict, structure: Path, root: Path, warmup: int, steps: int)
         print(f"{name:40} {perf:>8.2f} {accuracy(wd / 'log.lammps'):>14.2e}", flush=True)
 
 
-def throughput(campaign: dict, structure: Path, root: Path, warmup: int, steps: int, label: str) -> None:
+def throughput(campaign, structure: Path, root: Path, warmup: int, steps: int, label: str) -> None:
     """Total ns/day of the machine: two 1-rank jobs at once vs one 2-rank job."""
     text = generated(campaign, warmup, steps)
     pair = [case(root, structure, "pair") for _ in range(2)]

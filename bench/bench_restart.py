@@ -23,13 +23,12 @@ from glassfit import campaign as gc, config, lammps, md, protocol
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def bench_input(campaign: dict, stage_steps: int, writes: int) -> str:
+def bench_input(campaign, glass: str, stage_steps: int, writes: int) -> str:
     """A run's input (one short NPT stage at 3000 K, no restarts) followed by ``writes`` timed write_restart commands."""
-    settings = gc.md_settings(campaign)
-    settings = protocol.MDSettings(**{**settings.__dict__, "restart_every_ps": None})
+    settings = protocol.MDSettings(**{**campaign.md.settings.__dict__, "restart_every_ps": None})
     stage = protocol.Stage("bench", "npt", 3000.0, 3000.0, stage_steps * settings.timestep_fs / 1000.0)
-    start = {t["name"]: t["start"] for t in campaign["tunable"]}
-    text = protocol.render([stage], settings, gc.potential_lines(campaign, start), "structure.data", 12345, "bench_restart")
+    start = {t.name: t.start for t in campaign.tunables}
+    text = protocol.render([stage], settings, gc.potential_lines(campaign, glass, start), "structure.data", 12345, "bench_restart")
     timed = ["variable t0 timer", *(f"write_restart restart/bench.{i}.restart" for i in range(writes)), "variable t1 timer"]
     return text + "\n".join(timed) + "\nprint 'glassfit bench write_restart_s $(v_t1-v_t0)'\n"
 
@@ -43,14 +42,14 @@ def main() -> None:
     args = ap.parse_args()
 
     campaign = config.load(args.config)
-    settings = gc.md_settings(campaign)
-    stages = gc.stages(campaign, "protocol")
+    settings = campaign.md.settings
+    stages = list(campaign.md.protocol)
     launcher = gc.launcher(campaign)
     with tempfile.TemporaryDirectory(prefix="bench_restart_") as tmp:
         wd = Path(tmp)
         info = gc.build_structure(campaign, args.glass, 0, wd / "structure.data")
         (wd / "restart").mkdir()
-        (wd / "in.lammps").write_text(bench_input(campaign, args.steps, args.writes))
+        (wd / "in.lammps").write_text(bench_input(campaign, args.glass, args.steps, args.writes))
         t = time.perf_counter()
         code = lammps.run(launcher, 1, "in.lammps", wd)
         total_s = time.perf_counter() - t
@@ -87,8 +86,8 @@ def main() -> None:
     print(f"  a kill loses at most {every_ps:g} ps = {lost_s / 60:.1f} min on 1 rank ({lost_s / 60 / 16:.1f} min at ideal 16-rank scaling), half that on average;"
           f" resuming costs ~{2 * probe_s:.1f} s of probing plus one PPPM setup")
     glasses = gc.candidate_glasses(campaign, "proposed", 1)  # the glasses a candidate runs on (not inert, not validation)
-    runs = len(glasses) * campaign["system"]["replicas"]
-    print(f"  per candidate ({len(glasses)} glasses x {campaign['system']['replicas']} replicas = {runs} runs): "
+    runs = len(glasses) * campaign.system.replicas
+    print(f"  per candidate ({len(glasses)} glasses x {campaign.system.replicas} replicas = {runs} runs): "
           f"{runs * (2 + boundary) * size_B / mb:.0f} MB while its runs are in flight, none after (deleted unless md.keep_restarts)")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -20,19 +21,18 @@ def published() -> dict:
 def test_runtime_follows_protocol_ranks_and_attempt():
     campaign = published()
     # published: fallback 2800 ps + protocol 3010 ps = 5.81 ns at 2.4 ns/day/rank, safety factor 2
-    assert gc.simulated_ps(campaign) == pytest.approx(5810.0)
+    assert campaign.md.simulated_ps == pytest.approx(5810.0)
     one = 5.81 / 2.4 * 24 * 60 * 2
     assert gc.md_runtime_minutes(campaign, ranks=1) == math.ceil(one)
     assert gc.md_runtime_minutes(campaign, ranks=8) == math.ceil(one / 8)
     assert gc.md_runtime_minutes(campaign, ranks=8, attempt=2) == math.ceil(2 * one / 8)
-    campaign["md"]["throughput_ns_per_day_per_rank"] = 4.8
-    campaign["md"]["runtime_safety_factor"] = 3.0
+    campaign = dataclasses.replace(campaign, md=dataclasses.replace(campaign.md, throughput_ns_per_day_per_rank=4.8, runtime_safety_factor=3.0))
     assert gc.md_runtime_minutes(campaign, ranks=8) == math.ceil(5.81 / 4.8 * 24 * 60 * 3 / 8)
 
 
 def test_runtime_has_a_floor_and_defaults():
     campaign = config.resolve(tiny(), "tiny")  # 3 ps + 1 ps fallback: seconds of MD
-    assert campaign["md"]["throughput_ns_per_day_per_rank"] == 2.4 and campaign["md"]["runtime_safety_factor"] == 2.0
+    assert campaign.md.throughput_ns_per_day_per_rank == 2.4 and campaign.md.runtime_safety_factor == 2.0
     assert gc.md_runtime_minutes(campaign, ranks=2, attempt=3) == gc.MIN_RUNTIME_MIN
 
 
@@ -50,7 +50,7 @@ def test_job_launcher_uses_the_jobs_mpi_resource():
     assert slurm.command(1, ["-in", "in.lmp"])[0] == str(slurm.executable)  # one rank: no launcher
     # without resources.mpi: exactly what the config says (md.launcher, else the wheel's mpiexec)
     assert gc.job_launcher(campaign, None) == gc.launcher(campaign)
-    campaign["md"]["launcher"] = "mpirun -np {ranks}"
+    campaign = dataclasses.replace(campaign, md=dataclasses.replace(campaign.md, launcher="mpirun -np {ranks}"))
     assert gc.job_launcher(campaign, None).command(4, [])[:3] == ["mpirun", "-np", "4"]
     assert lammps.for_job(None, "mpirun -np {ranks}", "srun").command(3, [])[:3] == ["srun", "-n", "3"]
 

@@ -23,17 +23,17 @@ def error_of(cfg: dict, tmp_path=None, glasses_csv: str | None = None) -> str:
 def test_shipped_configs_are_valid():
     for name in ("config.yaml", "demo.yaml"):
         campaign = config.load(ROOT / "config" / name)
-        assert campaign["tunable"] and campaign["glasses"]
+        assert campaign.tunables and campaign.glasses
     published = config.load(ROOT / "config/config.yaml")
-    assert [g["id"] for g in published["glasses"]] == ["0B", "6B", "12B", "24B", "37B", "50B", "62B", "75B", "10B"]
-    assert [t["name"] for t in published["tunable"]] == ["BO_A_eV", "BO_rho_A", "BO_C_eVA6", "BB_A_eV", "BB_rho_A"]
-    rho = published["tunable"][1]
-    assert rho["low"] == pytest.approx(0.124 * 0.95) and rho["high"] == pytest.approx(0.124 * 1.10)
+    assert [g.id for g in published.glasses] == ["0B", "6B", "12B", "24B", "37B", "50B", "62B", "75B", "10B"]
+    assert [t.name for t in published.tunables] == ["BO_A_eV", "BO_rho_A", "BO_C_eVA6", "BB_A_eV", "BB_rho_A"]
+    rho = published.tunables[1]
+    assert rho.low == pytest.approx(0.124 * 0.95) and rho.high == pytest.approx(0.124 * 1.10)
 
 
 def test_defaults_are_filled_in():
     campaign = config.resolve(tiny(), "cfg.yaml")
-    assert campaign["md"]["b4_cutoff_A"] == 1.8 and campaign["results_dir"] == "results"
+    assert campaign.md.b4_cutoff_A == 1.8 and campaign.results_dir == "results"
 
 
 def test_unknown_key():
@@ -107,7 +107,7 @@ def test_a_single_tunable_parameter_is_refused():
     cfg["potential"]["tunable"] = cfg["potential"]["tunable"][:1]
     assert error_of(cfg).startswith("cfg.yaml: potential.tunable: proposing candidates needs at least 2 parameters")
     cfg["learn"] = {"iterations": 1}  # a campaign that never proposes may tune one parameter
-    assert config.resolve(cfg, "cfg.yaml")["tunable"][0]["name"] == "BO_A_eV"
+    assert config.resolve(cfg, "cfg.yaml").tunables[0].name == "BO_A_eV"
 
 
 def test_pareto_mode_needs_the_botorch_engine():
@@ -119,8 +119,8 @@ def test_pareto_mode_needs_the_botorch_engine():
 
 def test_shipped_published_config_uses_botorch_and_sobol():
     campaign = config.load(ROOT / "config/config.yaml")
-    assert campaign["learn"]["proposer"]["kind"] == "botorch"
-    assert campaign["learn"]["design"]["sobol_points"] in (None, 15)
+    assert campaign.learn.proposer.kind == "botorch"
+    assert campaign.learn.design.sobol_points in (None, 15)
 
 
 GLASSES = "# a comment line\nid,SiO2,B2O3,Na2O,CaO,density_g_cm3,B4,role\n12B,63,12,15,10,2.545141,0.789770,fit\n"
@@ -147,7 +147,7 @@ POTENTIAL = (ROOT / "config/potential.csv").read_text()
         ("species", SPECIES.replace("\nB,", "\nb,"), "{path}: line 6, column element: 'b' is not an element symbol (e.g. Si, O)"),
         ("species", SPECIES + "O,-0.945,15.9994\n", "{path}: line 9, column element: element 'O' is defined twice"),
         ("potential", POTENTIAL.replace("0.1240", "0.12.4"), "{path}: line 14, column rho_A: '0.12.4' is not a number"),
-        ("potential", POTENTIAL.replace("C_eVA6", "C"), "{path}: line 8: header lacks column 'C_eVA6' (a potential table needs: set, pair, A_eV, rho_A, C_eVA6)"),
+        ("potential", POTENTIAL.replace("C_eVA6", "C"), "{path}: line 8: column 'C' is no coefficient of any form (columns: A_eV, rho_A, C_eVA6, sigma_A, D_eVA8, D0_eV, alpha_invA, r0_A, C12_eVA12, B_invA, D_eVA24)"),
         ("potential", POTENTIAL + "wang2018,B-O,1,1,1\n", "{path}: line 23, column pair: pair B-O of set 'wang2018' is defined twice"),
         ("potential", POTENTIAL.replace("wang2018,B-B", "wang2018,BB"), "{path}: line 15, column pair: 'BB' is not two element symbols joined by '-', e.g. B-O"),
         ("potential", POTENTIAL.replace("wang2018,B-B", "other,B-B"), "cfg.yaml: analysis.validation_sets[2]: set 'other' lacks pair(s) B-O that the campaign needs (defined by the start set 'wang2018')"),

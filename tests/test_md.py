@@ -15,7 +15,7 @@ pytestmark = pytest.mark.lammps
 
 
 def run(campaign: dict, workdir, glass="50B", replica=0, **values):
-    start = {t["name"]: t["start"] for t in campaign["tunable"]}
+    start = {t.name: t.start for t in campaign.tunables}
     candidate = {"candidate": "i00c00", **start, **values}
     structure = workdir / "structure-in.data"
     gc.build_structure(campaign, glass, replica, structure)
@@ -63,7 +63,7 @@ def test_lammps_error_is_recorded(tmp_path):
     campaign = config.resolve(tiny(**{"md.fallback": []}), "tiny")
     structure = tmp_path / "s.data"
     structure.write_text("not a data file\n")
-    start = {t["name"]: t["start"] for t in campaign["tunable"]}
+    start = {t.name: t.start for t in campaign.tunables}
     spec = gc.run_spec(campaign, {"candidate": "i00c00", **start}, "50B", 0, structure, tmp_path / "run")
     props = gc.md.simulate(spec, gc.launcher(campaign))
     assert props["status"] == "failed" and props["reason"].startswith("standard: ERROR")
@@ -75,8 +75,8 @@ def test_b4_follows_rho_BO(tmp_path):
     cfg["md"]["protocol"][2]["duration_ps"] = 4.0
     cfg["md"]["protocol"][4].update(duration_ps=2.0, dump_every_ps=0.2)
     campaign = config.resolve(cfg, "tiny")
-    rho = next(t for t in campaign["tunable"] if t["name"] == "BO_rho_A")
-    variants = {"low": rho["start"] * 0.95, "start": rho["start"], "high": rho["start"] * 1.10}
+    rho = next(t for t in campaign.tunables if t.name == "BO_rho_A")
+    variants = {"low": rho.start * 0.95, "start": rho.start, "high": rho.start * 1.10}
     with ThreadPoolExecutor(2) as pool:
         futures = {k: pool.submit(run, campaign, tmp_path / k, "24B", 0, BO_rho_A=v) for k, v in variants.items()}
         for k in variants:

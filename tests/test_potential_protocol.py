@@ -1,35 +1,41 @@
+import dataclasses
 import re
 
 import pytest
 
-from glassfit import potential, protocol
-from glassfit.potential import Tunable
-from conftest import ROOT
+from glassfit import config, potential, protocol
+from glassfit.model import Tunable
+from conftest import ROOT, tiny
 
+CAMPAIGN = config.resolve(tiny(), "tiny")
+POTENTIAL = CAMPAIGN.potential
 SETS = potential.read_parameter_sets(ROOT / "config/potential.csv")
 SPECIES = potential.read_species(ROOT / "config/species.csv")
+ELEMENTS = [s.element for s in SPECIES]
+CHARGES = {s.element: s.charge_e for s in SPECIES}
 
 
 def test_named_sets_complete_with_fixed_pairs():
-    pairs = potential.complete_set(SETS, "yang2026_bo")
-    assert pairs["B-O"].A_eV == pytest.approx(191757.12)
-    assert pairs["Si-O"].rho_A == pytest.approx(0.161)
+    pairs = POTENTIAL.complete_set("yang2026_bo")
+    assert pairs["B-O"].coefficients["A_eV"] == pytest.approx(191757.12)
+    assert pairs["Si-O"].coefficients["rho_A"] == pytest.approx(0.161) and pairs["Si-O"].form == "buckingham"
     assert set(SETS) >= {"fixed", "wang2018", "yang2026_bo", "yang2026_cmaes", "yang2026_b4"}
     with pytest.raises(KeyError, match="unknown parameter set 'nope'"):
-        potential.complete_set(SETS, "nope")
+        POTENTIAL.complete_set("nope")
 
 
 def test_apply_values_changes_only_the_tunable():
-    pairs = potential.complete_set(SETS, "wang2018")
-    t = Tunable("BO_rho_A", "B-O", "rho", 0.124, 0.1178, 0.1364)
+    pairs = POTENTIAL.complete_set("wang2018")
+    t = Tunable("BO_rho_A", 0.124, 0.1178, 0.1364, pair="B-O", coefficient="rho_A")
     new = potential.apply_values(pairs, [t], {"BO_rho_A": 0.13})
-    assert new["B-O"].rho_A == 0.13 and new["B-O"].A_eV == pairs["B-O"].A_eV
-    assert pairs["B-O"].rho_A == 0.124  # the original is untouched
-    assert potential.values_of(new, [t]) == {"BO_rho_A": 0.13}
+    assert new["B-O"].coefficients["rho_A"] == 0.13 and new["B-O"].coefficients["A_eV"] == pairs["B-O"].coefficients["A_eV"]
+    assert pairs["B-O"].coefficients["rho_A"] == 0.124  # the original is untouched
+    assert potential.values_of(POTENTIAL, new, [t]) == {"BO_rho_A": 0.13}
 
 
 def test_lammps_lines_cover_every_type_pair_with_correct_terms():
-    lines = potential.lammps_lines(SPECIES, potential.complete_set(SETS, "wang2018"), 11.0, 1e-5)
+    order5 = dataclasses.replace(POTENTIAL, cutoff_A=11.0, electrostatics=dataclasses.replace(POTENTIAL.electrostatics, cutoff_A=11.0, accuracy=1e-5, order=5))
+    lines = potential.lammps_lines(order5, order5.complete_set("wang2018"), CHARGES, ELEMENTS)
     coeffs = {tuple(map(int, l.split()[1:3])): l for l in lines if l.startswith("pair_coeff")}
     assert len(coeffs) == 15  # 5 types -> 15 unordered pairs
     # types: 1 O, 2 Si, 3 B, 4 Na, 5 Ca
@@ -39,14 +45,16 @@ def test_lammps_lines_cover_every_type_pair_with_correct_terms():
     assert "Coulomb only" in coeffs[(4, 5)]
     assert "pair_style buck/coul/long 11" in lines and "kspace_style pppm 1e-05" in lines
     assert not any(l.startswith("kspace_modify") for l in lines)  # LAMMPS's default order 5
-    assert "kspace_modify order 7" in potential.lammps_lines(SPECIES, potential.complete_set(SETS, "wang2018"), 11.0, 1e-5, 7)
+    order7 = dataclasses.replace(order5, electrostatics=dataclasses.replace(order5.electrostatics, order=7))
+    assert "kspace_modify order 7" in potential.lammps_lines(order7, order7.complete_set("wang2018"), CHARGES, ELEMENTS)
     masses = {int(l.split()[1]): float(l.split()[2]) for l in lines if l.startswith("mass")}
     assert masses == {1: 15.9994, 2: 28.0855, 3: 10.811, 4: 22.98977, 5: 40.078}
 
 
 def test_include_file_has_units_and_provenance():
-    text = potential.include_file(SPECIES, potential.complete_set(SETS, "wang2018"), 11.0, 1e-5, ["fitted by glassfit"])
+    text = potential.include_file(POTENTIAL, POTENTIAL.complete_set("wang2018"), CHARGES, ELEMENTS, ["fitted by glassfit"])
     assert "units metal" in text and "fitted by glassfit" in text and "1=O 2=Si 3=B 4=Na 5=Ca" in text
+    assert "buckingham: A exp(-r/rho) - C/r^6" in text and "electrostatics: pppm" in text
 
 
 def _stages():

@@ -38,7 +38,7 @@ KILL_AFTER_STEP = 1250  # the periodic restart at 1200, inside the quench, is co
 def spec_of(cfg: dict, root: Path, replica: int = 0) -> md.RunSpec:
     """The tiny run's spec (structure built under ``root``, run directory ``root/run``)."""
     campaign = config.resolve(cfg, "tiny")
-    start = {t["name"]: t["start"] for t in campaign["tunable"]}
+    start = {t.name: t.start for t in campaign.tunables}
     structure = root / "structure-in.data"
     if not structure.exists():
         gc.build_structure(campaign, "50B", replica, structure)

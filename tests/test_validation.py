@@ -11,7 +11,7 @@ from conftest import ROOT, tiny
 NAMED = ["yang2026_bo", "yang2026_cmaes", "yang2026_b4"]
 
 
-def resolved(**analysis) -> dict:
+def resolved(**analysis) -> config.Campaign:
     return config.resolve({**tiny(), "analysis": analysis}, "tiny.yaml")
 
 
@@ -31,12 +31,12 @@ def test_default_sets_are_best_start_and_every_named_set():
 def test_validation_campaign_has_every_glass_and_its_own_seed():
     campaign = resolved()
     v = validation.validation_campaign(campaign, "tiny.yaml")
-    ids = [g["id"] for g in v["glasses"]]
-    assert ids == list(config.read_glasses(campaign["glasses_table"]).index) and "10B" in ids
-    assert v["seed"] != campaign["seed"] and v["tunable"] == campaign["tunable"]
+    ids = [g.id for g in v.glasses]
+    assert ids == list(config.read_glasses(campaign.glasses_table, ("density_g_cm3", "B4")).index) and "10B" in ids
+    assert v.seed != campaign.seed and v.tunables == campaign.tunables
     assert validation.simulated_glasses(campaign) == ["12B", "50B", *[g for g in ids if g not in ("12B", "50B")]]
     only = resolved(validation_glasses=["10B"])
-    assert [g["id"] for g in validation.validation_campaign(only, "tiny.yaml")["glasses"]] == ["10B"]
+    assert [g.id for g in validation.validation_campaign(only, "tiny.yaml").glasses] == ["10B"]
     for off in ({"validation_analyses": []}, {"validation_sets": []}):
         assert validation.validation_campaign(resolved(**off), "tiny.yaml") is None
         assert validation.simulated_glasses(resolved(**off)) == ["12B", "50B"]
@@ -70,10 +70,10 @@ def test_malformed_measured_data_give_one_line(tmp_path, text, message):
 
 
 def test_small_boxes_of_validation_glasses_are_caught():
-    campaign = resolved()
-    campaign["potential"]["cutoff_A"] = 6.5  # above half the ~12 A box of 150 atoms
-    with pytest.raises(config.ConfigError, match="potential.cutoff_A: .*in the final validation on analysis.validation_glasses"):
-        validation.validation_campaign(campaign, "tiny.yaml")
+    """6 A fits below half the box of 150-atom 12B (6.2 A) but not of 75B (5.9 A), which only the validation runs."""
+    cfg = {**tiny(**{"potential.cutoff_A": 6.0, "glasses.use": ["12B"]}), "analysis": {"validation_glasses": ["75B"]}}
+    assert "potential.cutoff_A: 6 Å is not below half the box" in error_of(cfg)
+    assert error_of(cfg).endswith("(in the final validation on analysis.validation_glasses: 75B)")
 
 
 def test_a_set_lacking_a_needed_pair_is_refused(tmp_path):
@@ -134,5 +134,5 @@ def test_final_targets_follow_the_section():
 
 def test_shipped_validation_only_config():
     campaign = config.load(ROOT / "config/validate.yaml")
-    assert campaign["fit"] is False and validation.labels(campaign) == ["wang2018", *NAMED]
-    assert [g["id"] for g in validation.validation_campaign(campaign, "validate.yaml")["glasses"]] == ["0B", "6B", "12B", "24B", "37B", "50B", "62B", "75B", "10B"]
+    assert campaign.fit is False and validation.labels(campaign) == ["wang2018", *NAMED]
+    assert [g.id for g in validation.validation_campaign(campaign, "validate.yaml").glasses] == ["0B", "6B", "12B", "24B", "37B", "50B", "62B", "75B", "10B"]

@@ -82,8 +82,8 @@ def test_two_iterations_end_to_end(campaign_dir):
     assert list(design["kind"]) == ["start", "oat+BO_A_eV", "oat-BO_A_eV", "oat+BO_rho_A", "oat-BO_rho_A"]
     proposed = pd.read_csv(results / "iter-01/candidates.csv")
     assert len(proposed) == 2 and set(proposed["kind"]) == {"proposed"}
-    for t in campaign["tunable"]:
-        assert proposed[t["name"]].between(t["low"], t["high"]).all()
+    for t in campaign.tunables:
+        assert proposed[t.name].between(t.low, t.high).all()
     stop = json.loads((results / "iter-02/proposal.json").read_text())
     assert "maximum number of iterations" in stop["stop_reason"] and pd.read_csv(results / "iter-02/candidates.csv").empty
     # the dataset grows by exactly each iteration's evaluations and is never edited

@@ -52,8 +52,8 @@ def test_pareto_campaign_ends_with_a_front_and_a_figure(results):
     assert list(design["kind"]) == ["start", "sobol", "sobol", "set:yang2026_bo"]
     proposed = pd.read_csv(results / "iter-01/candidates.csv")
     assert len(proposed) == 1
-    for t in campaign["tunable"]:
-        assert proposed[t["name"]].between(t["low"], t["high"]).all()
+    for t in campaign.tunables:
+        assert proposed[t.name].between(t.low, t.high).all()
     front = pd.read_csv(results / "final/pareto.csv")
     assert set(front["candidate"]) == set(design["candidate"]) | set(proposed["candidate"])
     assert front.set_index("candidate").loc[design["candidate"].iloc[3], "kind"] == "set:yang2026_bo"

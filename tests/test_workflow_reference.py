@@ -93,7 +93,7 @@ def test_later_candidate_objective_includes_the_reference_glass(results):
     densities = [json.loads((results / f"iter-00/runs/i00c00/0B/{r}/properties.json").read_text())["density_g_cm3_mean"] for r in REPLICAS]
     reference = sum(densities) / len(densities)
     row = dataset[(dataset["candidate"] == later) & (dataset["glass"] == "12B")].iloc[0]
-    exp = {g["id"]: g for g in campaign["glasses"]}
+    exp = {g.id: g.measured for g in campaign.glasses}
     inert_term = OBJECTIVE["density_weight"] * ((reference - exp["0B"]["density_g_cm3"]) / OBJECTIVE["density_scale_g_cm3"]) ** 2
     by_hand = (
         inert_term

@@ -8,6 +8,7 @@ protocol, pair distribution functions only: 8 MD runs, about a minute on a busy 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import subprocess
 import sys
@@ -85,7 +86,7 @@ def test_table_has_every_set_and_glass_and_rmses_match_runs(workdir):
         assert row["density_g_cm3_rmse"] == pytest.approx(abs(means["12B"][0] - exp.loc["12B", "density_g_cm3"]))
         assert row["B4_rmse"] == pytest.approx(abs(means["12B"][1] - exp.loc["12B", "B4"]))
         hand = pd.DataFrame([{"candidate": s, "glass": "12B", "density_g_cm3_mean": means["12B"][0], "B4_mean": means["12B"][1]}])
-        only_12b = {**campaign, "glasses": [g for g in campaign["glasses"] if g["id"] == "12B"]}
+        only_12b = dataclasses.replace(campaign, glasses=tuple(g for g in campaign.glasses if g.id == "12B"))
         assert row["objective"] == pytest.approx(learn.objective(hand, only_12b)[s])
     assert table[table["glass"] == "10B"]["density_g_cm3_exp"].isna().all()
     markdown = (results / "final/validation/properties.md").read_text()

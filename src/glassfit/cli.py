@@ -27,10 +27,10 @@ def _status(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     """Validate a config file and every table it names; one line naming file, line and column on a problem."""
     campaign = config.load(args.configfile)
-    if campaign["fit"]:
-        print(f"{args.configfile}: ok (campaign {campaign['campaign']}: {len(campaign['glasses'])} glasses, {len(campaign['tunable'])} tunable parameters)")
+    if campaign.fit:
+        print(f"{args.configfile}: ok (campaign {campaign.name}: {len(campaign.glasses)} glasses, {len(campaign.tunables)} tunable parameters)")
     else:
-        print(f"{args.configfile}: ok (validation-only campaign {campaign['campaign']})")
+        print(f"{args.configfile}: ok (validation-only campaign {campaign.name})")
     return 0
 
 
@@ -49,11 +49,11 @@ def _plan(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     """Status of the campaign a config file describes, and where its products are."""
     campaign = config.load(args.configfile)
-    results = Path(campaign["results"])
-    if not campaign["fit"]:  # a validation-only campaign: no iterations, only final/validation and final/structure
+    results = Path(campaign.results)
+    if not campaign.fit:  # a validation-only campaign: no iterations, only final/validation and final/structure
         table = results / "final" / "validation" / "properties.md"
         if not table.exists():
-            print(f"validation-only campaign {campaign['campaign']}: not finished ({table} missing)")
+            print(f"validation-only campaign {campaign.name}: not finished ({table} missing)")
             return 1
         print(table.read_text())
         for f in sorted((results / "final").rglob("*.png")):

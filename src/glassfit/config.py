@@ -93,15 +93,18 @@ def _is_oxide(column: str) -> bool:
     return "O" in elements and len(elements) > 1
 
 
-def read_glasses(path: str | Path) -> pd.DataFrame:
-    """The glass table: id, role, oxide mol % columns and measured-value columns, indexed by id; checked cell by cell.
+def read_glasses(path: str | Path, measured_columns: tuple[str, ...]) -> pd.DataFrame:
+    """The glass table: id, role, oxide mol % columns and measured values, indexed by id; checked cell by cell.
 
-    A column whose name is an oxide formula is a composition; any other (besides id and role) holds measured values
-    (numbers, empty = not measured), e.g. density_g_cm3 and B4.
+    A column is an oxide formula (a composition) or one of ``measured_columns`` (the targets' columns: numbers,
+    empty = not measured); anything else is an error naming the column.
     """
     table = tables.read(path, "glass table", ("id", "role"))
-    oxides = [c for c in table.columns if c not in ("id", "role") and _is_oxide(c)]
-    measured = [c for c in table.columns if c not in ("id", "role", *oxides)]
+    measured = [c for c in table.columns if c in measured_columns]
+    oxides = [c for c in table.columns if c not in ("id", "role", *measured)]
+    for column in oxides:
+        if not _is_oxide(column):
+            raise TableError(f"{path}: line {table.attrs['header_line']}, column {column}: neither an oxide formula nor one of id, role, {', '.join(measured_columns)}")
     for column in [*oxides, *measured]:
         table[column] = [tables.number_cell(path, line, column, text, empty_ok=True) for line, text in zip(table.attrs["lines"], table[column])]
     if not oxides:
@@ -331,15 +334,16 @@ def _md(section: dict, key: str, source: str) -> MD:
     )
 
 
-def _check_glasses(model: Model, glasses: tuple[Glass, ...], system: dict, where: str, source: str, suffix: str = "") -> None:
+def _check_glasses(model: Model, glasses: tuple[Glass, ...], system: dict, table: str, where: str, source: str, suffix: str = "") -> None:
     """Every element defined, every glass neutral with the charge rule, every cutoff below half the box."""
     p = model.potential
     species = {s.element: s for s in p.species}
     for g in glasses:
         realised = chemistry.realise(g.composition, system["atoms"])
-        unknown = sorted(g.elements - set(species))
-        if unknown:
-            raise ConfigError(f"{where}: glass {g.id!r}: element {unknown[0]} is not defined in {p.species_table} (named in {source}){suffix}")
+        for ox in g.composition:
+            unknown = sorted(set(chemistry.parse_formula(ox)) - set(species))
+            if unknown:
+                raise ConfigError(f"{table}: glass {g.id!r}, column {ox}: element {unknown[0]} is not defined in {p.species_table} (named in {source}){suffix}")
         if p.charge_balance is None and abs(realised.charge_e({el: species[el].charge_e for el in realised.atoms})) > 1e-6:
             raise ConfigError(f"{source}: glass {g.id!r} is not charge-neutral with the charges of {p.species_table}{suffix}")
         if p.charge_balance is not None and not realised.atoms.get(p.charge_balance):
@@ -357,7 +361,7 @@ def _check_glasses(model: Model, glasses: tuple[Glass, ...], system: dict, where
 # --- learn, targets, analysis ----------------------------------------------------------------------------------------
 
 
-def targets(learn: dict, columns: list[str] | None = None) -> tuple[Target, ...]:
+def targets(learn: dict, columns: list[str] | tuple[str, ...] | None = None) -> tuple[Target, ...]:
     """The fitted observables: density and B4, with their objective, noise and surrogate settings (the one list in the code).
 
     ``columns``: the glass table's measured columns; a target whose column the table lacks is left out (a glass
@@ -414,7 +418,7 @@ def resolve(config: dict, source: str = "config") -> Campaign:
 
 def _resolve(config: dict, source: str) -> Campaign:
     config = validate(copy.deepcopy(config), source)
-    table = read_glasses(config["glasses"]["table"])
+    table = read_glasses(config["glasses"]["table"], tuple(t.column for t in targets(config["learn"])))
     path = config["glasses"]["table"]
     used = _glass_ids(table, config["glasses"]["use"], "glasses.use", path, source)
     glasses = tuple(_glass(table, g) for g in used)
@@ -438,14 +442,14 @@ def _resolve(config: dict, source: str) -> Campaign:
     validation_sets = _validation_sets(config, potential, others, source)
     validation_ids = _glass_ids(table, config["analysis"]["validation_glasses"], "analysis.validation_glasses", path, source)
     own = Model(potential, md)
-    _check_glasses(own, glasses, config["system"], "potential", source)
+    _check_glasses(own, glasses, config["system"], path, "potential", source)
     validates = bool(config["analysis"]["validation_analyses"]) and bool(validation_sets)
     if validates:
         owners = {set_owner_of(label, potential, others) for label in validation_sets}
         suffix = f" (in the final validation on analysis.validation_glasses: {', '.join(validation_ids)})"
         for owner in sorted(owners):
             model = others[owner] if owner else own
-            _check_glasses(model, tuple(_glass(table, g) for g in validation_ids), config["system"],
+            _check_glasses(model, tuple(_glass(table, g) for g in validation_ids), config["system"], path,
                            f"other_potentials.{owner}.potential" if owner else "potential", source, suffix)
     return Campaign(
         name=config["campaign"], seed=config["seed"], results_dir=config["results_dir"], fit=config["fit"], glasses_table=path,

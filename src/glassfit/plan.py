@@ -45,9 +45,9 @@ def snakemake(args: list[str], configfile: str, profile: str | None) -> subproce
 def plan(configfile: str, profile: str | None = None) -> str:
     """Make the next proposal if it is due (no MD) and describe the next iteration: candidates and MD jobs. Raises RuntimeError."""
     campaign = config.load(configfile)
-    if not campaign["fit"]:
+    if not campaign.fit:
         raise RuntimeError(f"{configfile}: a validation-only campaign (fit: false) has no iterations; `snakemake -n` lists all of its runs")
-    results = Path(campaign["results"])
+    results = Path(campaign.results)
     iteration = next_iteration(results)
     if iteration == 0:
         target = f"{results}/iter-00/dataset.csv"
@@ -67,7 +67,7 @@ def plan(configfile: str, profile: str | None = None) -> str:
         table = pd.read_csv(folder / "candidates.csv")
         if table.empty:
             return f"the campaign stops after iteration {iteration - 1}: {proposal.get('stop_reason')}; what is left: final/ and the validation (snakemake -n lists them)"
-        names = [t["name"] for t in campaign["tunable"]]
+        names = [t.name for t in campaign.tunables]
         lines = [f"iteration {iteration}: {len(table)} candidates proposed ({folder / 'candidates.csv'})", table[["candidate", "kind", *names]].to_string(index=False)]
         target = f"{folder}/dataset.csv"
     dry = snakemake(["-n", target], configfile, profile)

@@ -3,7 +3,7 @@
 The checkpoint of iteration NN reads dataset NN-1 and writes, under iter-NN/:
 
     candidates.csv   the next candidates (empty when a stop rule fired) with their predicted objective
-    predictions.csv  predicted density and B4 per candidate x modelled glass (to check against the MD later)
+    predictions.csv  predicted targets per candidate x modelled glass (to check against the MD later)
     ranking.csv      every set of dataset NN-1, the recommended one (best posterior-mean objective) first
     proposal.json    stop reason, numbers asked for and proposed, the recommendation, engine, seconds
 """
@@ -17,6 +17,7 @@ import pandas as pd
 
 from glassfit import learn
 from glassfit.files import read_json, write_csv, write_json
+from glassfit.model import Campaign
 
 @dataclass
 class Proposal:
@@ -26,7 +27,7 @@ class Proposal:
     info: dict
 
 
-def make(dataset: pd.DataFrame, campaign: dict, iteration: int, seed: int) -> Proposal:
+def make(dataset: pd.DataFrame, campaign: Campaign, iteration: int, seed: int) -> Proposal:
     """Fit the configured surrogate to dataset NN-1 once: rank its sets, and propose iteration NN unless a stop rule fires."""
     from glassfit.campaign import number_candidates
 
@@ -48,8 +49,8 @@ def make(dataset: pd.DataFrame, campaign: dict, iteration: int, seed: int) -> Pr
         "stop_reason": reason,
         "requested": k,
         "proposed": len(candidates),
-        "engine": learn.settings(campaign)["proposer"]["kind"],
-        "mode": learn.settings(campaign)["mode"],
+        "engine": campaign.learn.proposer.kind,
+        "mode": campaign.learn.mode,
         "recommendation": {"candidate": best.candidate, "parameters": best.parameters,
                            "predicted_objective": best.predicted_objective,
                            "observed_objective": best.observed_objective,

@@ -12,14 +12,15 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from glassfit import config as cfg, learn, potential, validation  # noqa: E402
-from glassfit.learn.settings import inert_glasses  # noqa: E402
+from glassfit import campaign as gc, learn, potential, validation  # noqa: E402
 from glassfit.files import read_json, write_csv, write_text  # noqa: E402
+from glassfit.learn.settings import inert_glasses  # noqa: E402
+from glassfit.model import Campaign  # noqa: E402
 
 START = "i00c00"  # the initial design's first candidate is the start set
 
 
-def history(dataset: pd.DataFrame, campaign: dict, results: str | Path | None = None) -> pd.DataFrame:
+def history(dataset: pd.DataFrame, campaign: Campaign, results: str | Path | None = None) -> pd.DataFrame:
     """Per iteration: MD runs so far, the best observed objective so far, and the set recommended after it.
 
     The recommendation after iteration NN (best posterior-mean objective among the sets evaluated so far) is the
@@ -40,8 +41,8 @@ def history(dataset: pd.DataFrame, campaign: dict, results: str | Path | None = 
     return pd.DataFrame(rows)
 
 
-def prediction_accuracy(dataset: pd.DataFrame, results: str | Path) -> pd.DataFrame:
-    """Per iteration from 1 on: RMSE of the properties the surrogate predicted for its candidates vs their MD.
+def prediction_accuracy(dataset: pd.DataFrame, results: str | Path, campaign: Campaign) -> pd.DataFrame:
+    """Per iteration from 1 on: RMSE of the targets the surrogate predicted for its candidates vs their MD.
 
     The honest test of a surrogate: predictions.csv was written before the candidates were simulated.
     """
@@ -53,7 +54,7 @@ def prediction_accuracy(dataset: pd.DataFrame, results: str | Path) -> pd.DataFr
         merged = predicted.merge(dataset.assign(candidate=dataset["candidate"].astype(str)), on=["candidate", "glass"],
                                  suffixes=("_predicted", ""))
         row = {"iteration": int(path.parent.name[5:])}
-        for prop in ("density_g_cm3", "B4"):
+        for prop in (t.name for t in campaign.targets):
             if f"{prop}_mean_predicted" in merged.columns:
                 err = (merged[f"{prop}_mean_predicted"] - merged[f"{prop}_mean"]).dropna()
                 row[f"{prop}_rmse"] = float(np.sqrt((err**2).mean())) if len(err) else None
@@ -61,7 +62,7 @@ def prediction_accuracy(dataset: pd.DataFrame, results: str | Path) -> pd.DataFr
     return pd.DataFrame(rows)
 
 
-def plot_convergence(dataset: pd.DataFrame, campaign: dict, out: str | Path, results: str | Path | None = None) -> None:
+def plot_convergence(dataset: pd.DataFrame, campaign: Campaign, out: str | Path, results: str | Path | None = None) -> None:
     """Objective of every evaluated set against MD runs spent, the best observed so far and the recommended set."""
     hist = history(dataset, campaign, results)
     objective = learn.objective(dataset, campaign)
@@ -83,14 +84,14 @@ def plot_convergence(dataset: pd.DataFrame, campaign: dict, out: str | Path, res
     ax.set_yscale("log")
     ax.set_xlabel("MD runs (candidate × glass × replica)")
     ax.set_ylabel("objective (lower is better)")
-    ax.set_title(f"{campaign['campaign']}: convergence ({learn.settings(campaign)['proposer']['kind']})")
+    ax.set_title(f"{campaign.name}: convergence ({campaign.learn.proposer.kind})")
     ax.legend(frameon=False, fontsize=8)
     fig.tight_layout()
     fig.savefig(out, dpi=120)
     plt.close(fig)
 
 
-def plot_pareto(front: pd.DataFrame, kinds: pd.Series, campaign: dict, out: str | Path) -> None:
+def plot_pareto(front: pd.DataFrame, kinds: pd.Series, campaign: Campaign, out: str | Path) -> None:
     """Density term vs B4 term (posterior means) of every usable set, the Pareto front, and the named sets."""
     usable = front[front["usable"]]
     optimal = usable[usable["pareto_optimal"]].sort_values("predicted_density_term")
@@ -101,7 +102,7 @@ def plot_pareto(front: pd.DataFrame, kinds: pd.Series, campaign: dict, out: str 
     for cand, kind in kinds.items():
         if (kind == "start" or str(kind).startswith("set:")) and cand in set(front["candidate"]):
             row = front.set_index("candidate").loc[cand]
-            name = campaign["potential"]["start"] if kind == "start" else str(kind)[4:]
+            name = campaign.potential.start if kind == "start" else str(kind)[4:]
             ax.scatter(row["predicted_density_term"], row["predicted_B4_term"], marker="*", s=120, color="C3", zorder=4)
             ax.annotate(name, (row["predicted_density_term"], row["predicted_B4_term"]), fontsize=8,
                         xytext=(4, 4), textcoords="offset points")
@@ -109,20 +110,21 @@ def plot_pareto(front: pd.DataFrame, kinds: pd.Series, campaign: dict, out: str 
     ax.set_yscale("symlog", linthresh=1)
     ax.set_xlabel("density terms (posterior mean)")
     ax.set_ylabel("B4 terms (posterior mean)")
-    ax.set_title(f"{campaign['campaign']}: density vs B4 trade-off (named sets: stars)")
+    ax.set_title(f"{campaign.name}: density vs B4 trade-off (named sets: stars)")
     ax.legend(frameon=False, fontsize=8)
     fig.tight_layout()
     fig.savefig(out, dpi=120)
     plt.close(fig)
 
 
-def plot_properties(dataset: pd.DataFrame, campaign: dict, best: str, out: str | Path) -> None:
-    """Density and B4 against B2O3 content: experiment, the start set and the reported set."""
-    b2o3 = {g["id"]: g["composition"].get("B2O3", 0.0) for g in campaign["glasses"]}
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    exp = pd.DataFrame(campaign["glasses"]).assign(B2O3=lambda t: t["id"].map(b2o3)).sort_values("B2O3")
+def plot_properties(dataset: pd.DataFrame, campaign: Campaign, best: str, out: str | Path) -> None:
+    """Every target against B2O3 content: experiment, the start set and the reported set."""
+    b2o3 = {g.id: g.composition.get("B2O3", 0.0) for g in campaign.glasses}
+    fig, axes = plt.subplots(1, len(campaign.targets), figsize=(5 * len(campaign.targets), 4), squeeze=False)
+    exp = pd.DataFrame([{"id": g.id, "B2O3": b2o3[g.id], **{t.name: g.value(t.column) for t in campaign.targets}} for g in campaign.glasses]).sort_values("B2O3")
     reference = dataset[dataset["glass"].isin(inert_glasses(campaign))]  # glasses no tuned pair acts on: run once
-    for ax, prop, label in ((axes[0], "density_g_cm3", "density (g/cm³)"), (axes[1], "B4", "B4 (fraction of four-fold B)")):
+    for ax, target in zip(axes[0], campaign.targets):
+        prop, label = target.name, target.label
         known = exp[exp[prop].notna()]
         ax.plot(known["B2O3"], known[prop], "ks-", label="experiment", zorder=3)
         for cand, style, name in ((START, "C1o--", "start set"), (best, "C0o-", f"reported ({best})")):
@@ -133,30 +135,32 @@ def plot_properties(dataset: pd.DataFrame, campaign: dict, best: str, out: str |
                 ax.errorbar(rows["B2O3"], rows[f"{prop}_mean"], yerr=rows[f"{prop}_std"].fillna(0), fmt=style, capsize=3, label=name)
         ax.set_xlabel("B2O3 (mol %)")
         ax.set_ylabel(label)
-    axes[0].legend(frameon=False)
-    fig.suptitle(f"{campaign['campaign']}: MD vs experiment")
+    axes[0][0].legend(frameon=False)
+    fig.suptitle(f"{campaign.name}: MD vs experiment")
     fig.tight_layout()
     fig.savefig(out, dpi=120)
     plt.close(fig)
 
 
-def best_potential_file(campaign: dict, values: dict[str, float], candidate: str) -> str:
-    """LAMMPS include file of the complete potential with the fitted values."""
-    sets = potential.read_parameter_sets(campaign["potential"]["table"])
-    pairs = potential.apply_values(potential.complete_set(sets, campaign["potential"]["start"]), cfg.tunables(campaign), values)
+def best_potential_file(campaign: Campaign, values: dict[str, float], candidate: str) -> str:
+    """LAMMPS include file of the complete potential with the fitted values (charges of the first fitted glass when they vary)."""
+    p = campaign.potential
+    pairs = potential.apply_values(p.complete_set(p.start), campaign.tunables, values)
+    glass = campaign.glasses[0].id
+    charges = {s.element: s.charge_e for s in gc.glass_species(campaign, glass, values=values)}
     header = [
-        f"Fitted by glassfit, campaign '{campaign['campaign']}', candidate {candidate}, {datetime.now(timezone.utc):%Y-%m-%d}.",
-        f"Start set '{campaign['potential']['start']}' and fixed pairs from {campaign['potential']['table']}; charges and masses from {campaign['potential']['species']}.",
+        f"Fitted by glassfit, campaign '{campaign.name}', candidate {candidate}, {datetime.now(timezone.utc):%Y-%m-%d}.",
+        f"Start set '{p.start}' and fixed pairs from {p.table}; charges and masses from {p.species_table}.",
         "Fitted: " + ", ".join(f"{k} = {v:.6g}" for k, v in values.items()),
+        *([f"Charges as in glass {glass}: the {p.charge_balance} charge depends on the composition (set it per glass)."] if p.charge_balance else []),
         "Use: after read_data with these atom types, 'include potential.lammps'.",
     ]
-    p = campaign["potential"]
-    return potential.include_file(potential.read_species(p["species"]), pairs, p["cutoff_A"], p["kspace_accuracy"], header, p["kspace_order"])
+    return potential.include_file(p, pairs, charges, gc.elements(campaign), header)
 
 
-def summary(dataset: pd.DataFrame, ranking: pd.DataFrame, campaign: dict, stop_reason: str | None, results: str | Path) -> str:
-    names = [t["name"] for t in campaign["tunable"]]
-    start = {t["name"]: t["start"] for t in campaign["tunable"]}
+def summary(dataset: pd.DataFrame, ranking: pd.DataFrame, campaign: Campaign, stop_reason: str | None, results: str | Path) -> str:
+    names = [t.name for t in campaign.tunables]
+    start = {t.name: t.start for t in campaign.tunables}
     best = ranking.iloc[0]
     by_id = ranking.set_index("candidate")
     hist = history(dataset, campaign, results)
@@ -164,11 +168,11 @@ def summary(dataset: pd.DataFrame, ranking: pd.DataFrame, campaign: dict, stop_r
     errors = errors[errors["candidate"] == str(best["candidate"])]
     observed_best = learn.objective(dataset, campaign).idxmin()
     lines = [
-        f"# glassfit campaign `{campaign['campaign']}`",
+        f"# glassfit campaign `{campaign.name}`",
         "",
         f"- iterations: {len(hist)} (0–{int(hist['iteration'].max())}); MD runs: {int(hist['md_runs'].iloc[-1])} "
         f"({int(dataset['n_failed'].sum())} failed); candidates: {dataset['candidate'].nunique()}; "
-        f"engine: {learn.settings(campaign)['proposer']['kind']}",
+        f"engine: {campaign.learn.proposer.kind}",
         f"- stopped because: {stop_reason or 'n/a'}",
         f"- reported best: **{best['candidate']}** (iteration {int(best['iteration'])}), the evaluated set with the best "
         f"posterior-mean objective {best['predicted_objective']:.4g} (observed {best['objective']:.4g})"
@@ -181,16 +185,15 @@ def summary(dataset: pd.DataFrame, ranking: pd.DataFrame, campaign: dict, stop_r
         "",
         "| parameter | start | best | change |",
         "| --- | --- | --- | --- |",
-        *(f"| {n} | {start[n]:.6g} | {best[n]:.6g} | {100 * (best[n] / start[n] - 1):+.2f} % |" for n in names),
+        *(f"| {n} | {start[n]:.6g} | {best[n]:.6g} | {_change(start[n], best[n])} |" for n in names),
         "",
         "## Reported set per glass (MD mean over replicas vs experiment)",
         "",
-        "| glass | density MD | density exp | B4 MD | B4 exp |",
-        "| --- | --- | --- | --- | --- |",
+        "| glass | " + " | ".join(f"{t.symbol} MD | {t.symbol} exp" for t in campaign.targets) + " |",
+        "| --- " * (1 + 2 * len(campaign.targets)) + "|",
         *(
-            f"| {r.glass} | {r.density_g_cm3_sim:.4f} | {r.density_g_cm3_exp:.4f} | "
-            f"{'—' if np.isnan(r.B4_sim) else f'{r.B4_sim:.3f}'} | {'—' if np.isnan(r.B4_exp) else f'{r.B4_exp:.3f}'} |"
-            for r in errors.itertuples()
+            f"| {r['glass']} | " + " | ".join(f"{_value(r[f'{t.name}_sim'])} | {_value(r[f'{t.name}_exp'])}" for t in campaign.targets) + " |"
+            for r in errors.to_dict("records")
         ),
         "",
         "## Convergence",
@@ -198,10 +201,11 @@ def summary(dataset: pd.DataFrame, ranking: pd.DataFrame, campaign: dict, stop_r
         "Prediction RMSE: the surrogate's predictions for an iteration's candidates (written before their MD ran) "
         "against the MD.",
         "",
-        "| iteration | MD runs so far | best observed | reported after it (posterior mean) | prediction RMSE density | prediction RMSE B4 |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| iteration | MD runs so far | best observed | reported after it (posterior mean) | "
+        + " | ".join(f"prediction RMSE {t.symbol}" for t in campaign.targets) + " |",
+        "| --- " * (4 + len(campaign.targets)) + "|",
     ]
-    accuracy = prediction_accuracy(dataset, results)
+    accuracy = prediction_accuracy(dataset, results, campaign)
     accuracy = accuracy.set_index("iteration") if len(accuracy) else pd.DataFrame()
 
     def fmt(v, spec):
@@ -211,22 +215,31 @@ def summary(dataset: pd.DataFrame, ranking: pd.DataFrame, campaign: dict, stop_r
         acc = accuracy.loc[r["iteration"]] if r["iteration"] in accuracy.index else {}
         reported = (f"{r['recommended']} {r['recommended_predicted']:.4g}" if isinstance(r.get("recommended"), str) else "—")
         lines.append(f"| {r['iteration']} | {r['md_runs']} | {r['best_objective']:.4g} | {reported} | "
-                     f"{fmt(acc.get('density_g_cm3_rmse'), '.4f')} | {fmt(acc.get('B4_rmse'), '.4f')} |")
+                     + " | ".join(fmt(acc.get(f"{t.name}_rmse"), ".4f") for t in campaign.targets) + " |")
     files = "`best.csv` (every set, reported first), `potential.lammps` (include file), `convergence.png`, `properties_vs_B2O3.png`"
-    if learn.settings(campaign)["mode"] == "pareto":
+    if campaign.learn.mode == "pareto":
         files += ", `pareto.csv` and `pareto.png` (density vs B4 trade-off)"
     lines += ["", f"Files: {files}.", ""]
     if validation.validates(campaign):
         lines += [
             f"Validation ({', '.join(validation.labels(campaign))} side by side on {', '.join(validation.glass_ids(campaign))}; "
-            "written after its MD): `validation/properties.md` (density and B4 vs experiment, RMSE and objective per set), "
+            f"written after its MD): `validation/properties.md` ({', '.join(t.symbol for t in campaign.targets)} vs experiment, RMSE and objective per set), "
             "`validation/*_vs_B2O3.png`, `structure/` (structure per glass, every set on one plot), `pictures/` (final structures).",
             "",
         ]
     return "\n".join(lines)
 
 
-def write_final(dataset_file: str | Path, ranking_file: str | Path, campaign: dict, outputs: dict[str, str]) -> learn.Recommendation:
+def _change(start: float, best: float) -> str:
+    """The fitted value's change from the start, relative where the start is not 0."""
+    return f"{100 * (best / start - 1):+.2f} %" if start else f"{best - start:+.6g}"
+
+
+def _value(v) -> str:
+    return "—" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:.4f}"
+
+
+def write_final(dataset_file: str | Path, ranking_file: str | Path, campaign: Campaign, outputs: dict[str, str]) -> learn.Recommendation:
     """Write every final product from the last dataset and its ranking (iter-NN/ranking.csv); returns the recommendation."""
     dataset = pd.read_csv(dataset_file)
     results = Path(dataset_file).parent.parent

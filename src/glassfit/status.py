@@ -9,6 +9,7 @@ import pandas as pd
 
 from glassfit import campaign as gc, learn, proposal
 from glassfit.files import read_json
+from glassfit.model import Campaign, from_dict
 
 SNAPSHOT = "campaign.json"
 
@@ -23,7 +24,7 @@ def status(results: str | Path) -> dict:
     if not (results / SNAPSHOT).exists():
         hint = "a validation-only campaign: `glassfit report --configfile <its config>`" if (results / "validation").is_dir() else "has the workflow started?"
         raise FileNotFoundError(f"{results}: no fitting campaign here ({SNAPSHOT} missing; {hint})")
-    campaign = read_json(results / SNAPSHOT)
+    campaign = from_dict(Campaign, read_json(results / SNAPSHOT))
     runs = {"expected": 0, "ok": 0, "failed": 0}
     iterations, stop_reason, last_dataset = [], None, None
     for d in iteration_dirs(results):
@@ -43,7 +44,7 @@ def status(results: str | Path) -> dict:
             last_dataset = d / "dataset.csv"
     runs["pending"] = runs["expected"] - runs["ok"] - runs["failed"]
     out = {
-        "campaign": campaign["campaign"],
+        "campaign": campaign.name,
         "results": str(results),
         "iterations_done": sum(i["complete"] for i in iterations),
         "iterations": iterations,
@@ -65,9 +66,10 @@ def status(results: str | Path) -> dict:
             "basis": "posterior mean" if ranked else "observed",
             "predicted_objective": float(best["predicted_objective"]) if ranked else None,
             "objective": float(best["objective"]),
-            "parameters": {t["name"]: float(best[t["name"]]) for t in campaign["tunable"]},
+            "parameters": {t.name: float(best[t.name]) for t in campaign.tunables},
+            "targets": [{"name": t.name, "symbol": t.symbol} for t in campaign.targets],
             "glasses": json.loads(
-                errors[["glass", "density_g_cm3_sim", "density_g_cm3_exp", "density_g_cm3_error", "B4_sim", "B4_exp", "B4_error"]].to_json(orient="records")
+                errors[["glass", *(f"{t.name}_{c}" for t in campaign.targets for c in ("sim", "exp", "error"))]].to_json(orient="records")
             ),
         }
     return out
@@ -97,12 +99,9 @@ def format_status(s: dict) -> str:
             lines.append(f"  best observed so far: {b['candidate']}, objective {b['objective']:.4g} (not yet ranked by the "
                          "surrogate: that happens when the next iteration is proposed)")
         lines.append("    " + ", ".join(f"{k} = {v:.6g}" for k, v in b["parameters"].items()))
-        lines.append(f"    {'glass':6} {'density MD':>10} {'exp':>7} {'error':>8}   {'B4 MD':>6} {'exp':>6} {'error':>7}")
+        lines.append(f"    {'glass':6} " + "   ".join(f"{t['symbol'] + ' MD':>10} {'exp':>7} {'error':>8}" for t in b["targets"]))
         for g in b["glasses"]:
-            def f(v, d):
-                return "—" if v is None else f"{v:.{d}f}"
-            lines.append(
-                f"    {g['glass']:6} {f(g['density_g_cm3_sim'], 4):>10} {f(g['density_g_cm3_exp'], 4):>7} {f(g['density_g_cm3_error'], 4):>8}   "
-                f"{f(g['B4_sim'], 3):>6} {f(g['B4_exp'], 3):>6} {f(g['B4_error'], 3):>7}"
-            )
+            def f(v):
+                return "—" if v is None else f"{v:.4f}"
+            lines.append(f"    {g['glass']:6} " + "   ".join(f"{f(g[t['name'] + '_sim']):>10} {f(g[t['name'] + '_exp']):>7} {f(g[t['name'] + '_error']):>8}" for t in b["targets"]))
     return "\n".join(lines)

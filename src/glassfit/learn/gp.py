@@ -128,9 +128,9 @@ class Models:
     max_failure: float
     X_baseline: torch.Tensor  # every evaluated candidate, in the unit box
 
-    def terms(self, samples: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Objective term of every target (inert glasses included), summed over glasses: samples (..., q, outputs) -> (..., q)."""
-        out = {name: torch.full(samples.shape[:-1], constant, dtype=samples.dtype) for name, constant in self.inert.items()}
+    def modelled_terms(self, samples: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Objective term of every target on the modelled glasses, summed over them: samples (..., q, outputs) -> (..., q)."""
+        out = {name: torch.zeros(samples.shape[:-1], dtype=samples.dtype) for name in self.inert}
         start = 0
         for obs in self.observed:
             values = to_physical(samples[..., start:start + len(obs.glasses)], obs.target.transform)
@@ -139,9 +139,13 @@ class Models:
             out[obs.target.name] = out[obs.target.name] + (weight * ((values - exp) / scale) ** 2).sum(-1)
         return out
 
+    def terms(self, samples: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Objective term of every target, inert glasses included: samples (..., q, outputs) -> (..., q) each."""
+        return {name: term + self.inert[name] for name, term in self.modelled_terms(samples).items()}
+
     def objective(self, samples: torch.Tensor, X=None) -> torch.Tensor:
         """Negative campaign objective (BoTorch maximises)."""
-        return -sum(self.terms(samples).values())
+        return -(sum(self.modelled_terms(samples).values()) + sum(self.inert.values()))
 
     def constraints(self) -> list | None:
         """Feasibility: the predicted failed-run fraction stays below the limit (negative = feasible)."""
