@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import pytest
 
 from glassfit import campaign as gc, config
-from conftest import ROOT
+from glassfit.model import Glass, Tunable
+from conftest import ROOT, tiny
 
 
-def glass(gid: str, b2o3: float, role: str = "fit") -> dict:
-    return {"id": gid, "composition": {"SiO2": 75 - b2o3, "B2O3": b2o3, "Na2O": 15, "CaO": 10}, "role": role}
+def glass(gid: str, b2o3: float, role: str = "fit") -> Glass:
+    return Glass(gid, {"SiO2": 75 - b2o3, "B2O3": b2o3, "Na2O": 15, "CaO": 10}, role, {})
+
+
+def tunable(name: str, pair: str) -> Tunable:
+    return Tunable(name, 1.0, 0.9, 1.1, pair=pair, coefficient=name[len(pair) :])
 
 
 #: 0B has no boron (inert for B-O / B-B parameters), 10B is validation only
-CAMPAIGN = {
-    "glasses": [glass("0B", 0, "fit-density-only"), glass("12B", 12), glass("50B", 50), glass("10B", 10, "validation")],
-    "tunable": [{"name": "BO_rho_A", "pair": "B-O"}, {"name": "BB_A_eV", "pair": "B-B"}],
-    "system": {"replicas": 2},
-}
+CAMPAIGN = dataclasses.replace(
+    config.resolve(tiny(**{"system.replicas": 2}), "tiny"),
+    glasses=(glass("0B", 0, "fit-density-only"), glass("12B", 12), glass("50B", 50), glass("10B", 10, "validation")),
+    tunables=(tunable("BO_rho_A", "B-O"), tunable("BB_A_eV", "B-B")),
+)
 
 
 def test_inert_glass_only_for_the_start_set_of_iteration_zero():
@@ -31,7 +38,7 @@ def test_inert_glass_only_for_the_start_set_of_iteration_zero():
 
 def test_a_glass_that_a_tuned_pair_acts_on_is_never_inert():
     """Tuning a pair that 0B contains (Si-O) makes it a modelled glass: every candidate runs it."""
-    campaign = dict(CAMPAIGN, tunable=[{"name": "SiO_A_eV", "pair": "Si-O"}, {"name": "BO_rho_A", "pair": "B-O"}])
+    campaign = dataclasses.replace(CAMPAIGN, tunables=(tunable("SiO_A_eV", "Si-O"), tunable("BO_rho_A", "B-O")))
     assert gc.candidate_glasses(campaign, "proposed", 3) == ["0B", "12B", "50B"]
 
 
@@ -56,5 +63,5 @@ def test_published_campaign_runs_the_boron_free_glass_once():
 
 @pytest.mark.parametrize("iteration", [0, 1])
 def test_validation_glass_never_runs_in_an_iteration(iteration):
-    only_validation = dict(CAMPAIGN, glasses=[glass("12B", 12), glass("10B", 10, "validation")])
+    only_validation = dataclasses.replace(CAMPAIGN, glasses=(glass("12B", 12), glass("10B", 10, "validation")))
     assert gc.candidate_glasses(only_validation, "start", iteration) == ["12B"]
