@@ -175,7 +175,7 @@ def main() -> None:
         root = Path(tmp)
         structure = melt(published, "24B", root / "melt-24B")
         n = int(re.search(r"(\d+) atoms", structure.read_text()).group(1))
-        print(f"24B glass, {n} atoms, buck/coul/long {published['potential']['cutoff_A']:g} A, PPPM {published['potential']['kspace_accuracy']:g}, "
+        print(f"24B glass, {n} atoms, buck/coul/long {published.potential.cutoff_A:g} A, PPPM {published.potential.electrostatics.accuracy:g}, "
               f"{args.steps} NPT steps at 3000 K per run; load average at start {load:.2f}\n")
         input_speed(published, structure, root, args.warmup, args.steps, args.repeats)
         tuning(published, structure, root, args.warmup, args.steps)

@@ -13,7 +13,7 @@ Methods:
   mlp-mean  MLP ensemble, objective of the ensemble mean, CMA-ES (the first proposer)
   sobol     the start set + scrambled Sobol points (seeded), same number of sets; no model
   random    the start set + uniform random points (seeded); no model
-A model method runs the campaign loop: iteration 0 = initial_design(config, seed) (the start set, which
+A model method runs the campaign loop: iteration 0 = initial_design(problem, seed) (the start set, which
 also runs the inert glass 0B once, as the workflow does, and Sobol points on the modelled glasses), then
 batches of --k sets from propose() until --budget sets are evaluated.
 
@@ -48,6 +48,7 @@ from scipy.stats import qmc
 from glassfit import learn
 from glassfit.learn import synthetic
 from glassfit.learn.settings import denormalise, fitted_glasses, modelled_glasses, param_names
+from glassfit.model import LearningProblem
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MODEL_METHODS = {
@@ -73,18 +74,18 @@ def with_ids(params: pd.DataFrame, iteration: int, first: int = 0) -> pd.DataFra
     return out
 
 
-def simulate(batch: pd.DataFrame, config: dict, rng: np.random.Generator, replicas: int,
+def simulate(batch: pd.DataFrame, problem: LearningProblem, rng: np.random.Generator, replicas: int,
              is_start: np.ndarray | None = None) -> pd.DataFrame:
     """MD stand-in for a batch: the start set on every fitted glass (the once-per-campaign run of the inert
     glasses), every other set on the modelled glasses only."""
     is_start = np.zeros(len(batch), dtype=bool) if is_start is None else np.asarray(is_start, dtype=bool)
     parts = []
     if is_start.any():
-        glasses = [str(g["id"]) for g in fitted_glasses(config)]
-        parts.append(synthetic.evaluate(batch[is_start], config, rng, replicas=replicas, glasses=glasses))
+        glasses = [g.id for g in fitted_glasses(problem)]
+        parts.append(synthetic.evaluate(batch[is_start], problem, rng, replicas=replicas, glasses=glasses))
     if (~is_start).any():
-        parts.append(synthetic.evaluate(batch[~is_start], config, rng, replicas=replicas,
-                                        glasses=modelled_glasses(config)))
+        parts.append(synthetic.evaluate(batch[~is_start], problem, rng, replicas=replicas,
+                                        glasses=modelled_glasses(problem)))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -96,16 +97,16 @@ def schedule(n0: int, budget: int, k: int) -> list[int]:
     return counts
 
 
-def row(method: str, seed: int, iteration: int, dataset: pd.DataFrame, config: dict, reported: dict,
+def row(method: str, seed: int, iteration: int, dataset: pd.DataFrame, problem: LearningProblem, reported: dict,
         candidate: str, seconds: float, proposed: int = 0) -> dict:
     """One result row: the reported set's true objective, plus diagnostics."""
-    names = param_names(config)
-    true = float(synthetic.true_objective(np.array([[reported[n] for n in names]]), config)[0])
+    names = param_names(problem)
+    true = float(synthetic.true_objective(np.array([[reported[n] for n in names]]), problem)[0])
     sets = dataset.drop_duplicates("candidate")
-    observed = learn.objective(dataset, config)
+    observed = learn.objective(dataset, problem)
     return {"method": method, "seed": seed, "iteration": iteration, "n_evaluated": len(sets),
             "reported": candidate, "true_objective": true, "observed_objective": float(observed[candidate]),
-            "oracle_best": float(synthetic.true_objective(sets, config).min()),
+            "oracle_best": float(synthetic.true_objective(sets, problem).min()),
             "failed_runs": int(dataset["n_failed"].sum()),
             "md_runs": int((dataset["n_ok"] + dataset["n_failed"]).sum()),
             "proposer_s": seconds, "proposed": proposed,
@@ -114,25 +115,24 @@ def row(method: str, seed: int, iteration: int, dataset: pd.DataFrame, config: d
 
 def run_model(method: str, seed: int, budget: int, k: int, replicas: int) -> list[dict]:
     """The active-learning loop of one model method and seed; one row per iteration."""
-    config = synthetic.toy_config()
-    config["learn"] = MODEL_METHODS[method]
-    names = param_names(config)
+    problem = synthetic.toy_problem(**MODEL_METHODS[method])
+    names = param_names(problem)
     rng = np.random.default_rng([seed, 20250])
-    design = learn.initial_design(config, seed).iloc[:budget]
+    design = learn.initial_design(problem, seed).iloc[:budget]
     batch = with_ids(design[names], 0)
-    dataset = simulate(batch, config, rng, replicas, design["candidate_kind"].to_numpy() == "start")
+    dataset = simulate(batch, problem, rng, replicas, design["candidate_kind"].to_numpy() == "start")
     rows, iteration = [], 0
     while True:
         t0 = time.perf_counter()
         # one surrogate fit serves the recommendation and the proposal, as in the workflow's propose checkpoint
-        engine = learn.Engine(dataset, config, seed * 1000 + iteration)
-        best = learn.recommend(dataset, config, seed * 1000 + iteration, engine=engine)
+        engine = learn.Engine(dataset, problem, seed * 1000 + iteration)
+        best = learn.recommend(dataset, problem, seed * 1000 + iteration, engine=engine)
         n = dataset["candidate"].nunique()
         proposals = None
         if n < budget:
-            proposals = learn.propose(dataset, config, min(k, budget - n), seed * 1000 + iteration, engine=engine)
+            proposals = learn.propose(dataset, problem, min(k, budget - n), seed * 1000 + iteration, engine=engine)
         seconds = time.perf_counter() - t0
-        rows.append(row(method, seed, iteration, dataset, config, best.parameters, best.candidate, seconds,
+        rows.append(row(method, seed, iteration, dataset, problem, best.parameters, best.candidate, seconds,
                         0 if proposals is None else len(proposals)))
         r = rows[-1]
         log(f"  {method} seed {seed} it {iteration:2d}: {r['n_evaluated']:3d} sets, reported {r['reported']} "
@@ -144,13 +144,13 @@ def run_model(method: str, seed: int, budget: int, k: int, replicas: int) -> lis
             return rows
         iteration += 1
         batch = with_ids(proposals[names], iteration)
-        dataset = pd.concat([dataset, simulate(batch, config, rng, replicas)], ignore_index=True)
+        dataset = pd.concat([dataset, simulate(batch, problem, rng, replicas)], ignore_index=True)
 
 
 def run_baseline(method: str, seed: int, counts: list[int], replicas: int) -> list[dict]:
     """Start set + space-filling or random points; reported = best observed among the first n sets."""
-    config = synthetic.toy_config()
-    names = param_names(config)
+    problem = synthetic.toy_problem()
+    names = param_names(problem)
     rng = np.random.default_rng([seed, 20250])
     n_total = max(counts)
     if method == "sobol":
@@ -159,19 +159,19 @@ def run_baseline(method: str, seed: int, counts: list[int], replicas: int) -> li
             unit = qmc.Sobol(len(names), scramble=True, seed=seed).random(n_total - 1)
     else:
         unit = np.random.default_rng([seed, 777]).random((n_total - 1, len(names)))
-    start = np.array([[p["start"] for p in config["tunable"]]])
-    params = pd.DataFrame(np.vstack([start, denormalise(unit, config)]), columns=names)
+    start = np.array([[t.start for t in problem.tunables]])
+    params = pd.DataFrame(np.vstack([start, denormalise(unit, problem)]), columns=names)
     batch = with_ids(params, 0)
     is_start = np.arange(n_total) == 0
-    dataset = simulate(batch, config, rng, replicas, is_start)
+    dataset = simulate(batch, problem, rng, replicas, is_start)
     order = list(batch["candidate"])
     rows = []
     for iteration, n in enumerate(counts):
         data = dataset[dataset["candidate"].isin(order[:n])]
-        observed = learn.objective(data, config)
+        observed = learn.objective(data, problem)
         best = str(observed.idxmin())
         reported = batch.set_index("candidate").loc[best, names].to_dict()
-        rows.append(row(method, seed, iteration, data, config, reported, best, 0.0))
+        rows.append(row(method, seed, iteration, data, problem, reported, best, 0.0))
     log(f"  {method} seed {seed}: reported true objective {rows[-1]['true_objective']:.1f} at {n_total} sets")
     return rows
 
@@ -269,9 +269,9 @@ def main() -> None:
     budget = args.budget if args.budget is not None else (28 if args.quick else 40)
 
     if args.report is not None:
-        config = synthetic.toy_config()
-        _, best = synthetic.optimum(config)
-        start = float(synthetic.true_objective(np.array([[p["start"] for p in config["tunable"]]]), config)[0])
+        problem = synthetic.toy_problem()
+        _, best = synthetic.optimum(problem)
+        start = float(synthetic.true_objective(np.array([[t.start for t in problem.tunables]]), problem)[0])
         print(f"optimum objective {best:.2f}; start set objective {start:.1f}")
         report(pd.read_csv(args.report), best, start, args.report.parent)
         return
@@ -284,13 +284,13 @@ def main() -> None:
 
         torch.set_num_threads(1)
 
-    config = synthetic.toy_config()
-    opt_params, best = synthetic.optimum(config)
-    start = float(synthetic.true_objective(np.array([[p["start"] for p in config["tunable"]]]), config)[0])
-    x_opt = synthetic.changes(opt_params[None, :], config)[0]
-    n0 = min(len(learn.initial_design(config, 0)), budget)
+    problem = synthetic.toy_problem()
+    opt_params, best = synthetic.optimum(problem)
+    start = float(synthetic.true_objective(np.array([[t.start for t in problem.tunables]]), problem)[0])
+    x_opt = synthetic.changes(opt_params[None, :], problem)[0]
+    n0 = min(len(learn.initial_design(problem, 0)), budget)
     counts = schedule(n0, budget, args.k)
-    print(f"Synthetic borosilicate campaign: 5 parameters, {len(fitted_glasses(config))} fitted glasses, "
+    print(f"Synthetic borosilicate campaign: 5 parameters, {len(fitted_glasses(problem))} fitted glasses, "
           f"{args.replicas} replicas")
     print(f"optimum objective {best:.2f} at changes (A_BO, rho_BO, C_BO, A_BB, rho_BB) = "
           + ", ".join(f"{v:+.2f} %" for v in x_opt))

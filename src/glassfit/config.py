@@ -23,7 +23,7 @@ from glassfit.model import (
     Potential, Problem, Proposer, Surrogate, System, Target, Tunable,
 )
 from glassfit.potential import read_parameter_sets, read_species, tunable_name
-from glassfit.protocol import MDSettings, Stage
+from glassfit.protocol import MDSettings, Minimize, Stage
 from glassfit.tables import TableError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -320,7 +320,7 @@ def _md(section: dict, key: str, source: str) -> MD:
     settings = MDSettings(
         timestep_fs=section["timestep_fs"], thermostat_damp_ps=section["thermostat_damp_ps"], barostat_damp_ps=section["barostat_damp_ps"],
         thermo_every_ps=section["thermo_every_ps"], neighbor_skin_A=section["neighbor_skin_A"], max_volume_factor=section["max_volume_factor"],
-        restart_every_ps=section["restart_every_ps"],
+        restart_every_ps=section["restart_every_ps"], minimize=Minimize(**section["minimize"]) if section["minimize"] else None,
     )
     try:
         lammps.find(section["lammps"], section["launcher"])
@@ -390,9 +390,10 @@ def learn_settings(learn: dict) -> LearnSettings:
 def problem(tunables: list[dict] | tuple[Tunable, ...], glasses: list[dict] | tuple[Glass, ...], learn: dict | None = None) -> Problem:
     """A learning problem without MD (tests, benchmarks): tunables and glasses as dataclasses or dicts, the learn section filled."""
     section = validate(copy.deepcopy(learn or {}), "learn", schema()["properties"]["learn"])
+    every = {t.column for t in targets(section)}
     tunables = tuple(t if isinstance(t, Tunable) else Tunable(**t) for t in tunables)
     glasses = tuple(g if isinstance(g, Glass) else Glass(id=str(g["id"]), composition=dict(g["composition"]), role=g.get("role", "fit"),
-                                                        measured={k: g.get(k) for k in ("density_g_cm3", "B4") if k in g}) for g in glasses)
+                                                        measured={k: v for k, v in g.items() if k in every}) for g in glasses)
     columns = sorted({c for g in glasses for c in g.measured})
     return Problem(tunables=tunables, glasses=glasses, targets=targets(section, columns), learn=learn_settings(section))
 
@@ -439,6 +440,9 @@ def _resolve(config: dict, source: str) -> Campaign:
         raise ConfigError(f"{source}: potential.tunable: proposing candidates needs at least 2 parameters (CMA-ES searches 2 or more dimensions); with one, set learn.iterations: 1")
     if learn["mode"] == "pareto" and learn["proposer"]["kind"] == "mlp":
         raise ConfigError(f"{source}: learn.mode: pareto needs learn.proposer.kind: botorch (qLogNEHVI); the MLP ensemble optimises the scalar objective only")
+    fitted = targets(learn, table.attrs["measured"])
+    if config["fit"] and learn["mode"] == "pareto" and len(fitted) < 2:
+        raise ConfigError(f"{source}: learn.mode: pareto trades two targets off, but {path} has only {', '.join(t.column for t in fitted)}; use mode single")
     validation_sets = _validation_sets(config, potential, others, source)
     validation_ids = _glass_ids(table, config["analysis"]["validation_glasses"], "analysis.validation_glasses", path, source)
     own = Model(potential, md)
@@ -454,7 +458,7 @@ def _resolve(config: dict, source: str) -> Campaign:
     return Campaign(
         name=config["campaign"], seed=config["seed"], results_dir=config["results_dir"], fit=config["fit"], glasses_table=path,
         glasses=glasses, potential=potential, md=md, system=System(**config["system"]), tunables=tunables,
-        targets=targets(learn, table.attrs["measured"]), learn=learn_settings(learn),
+        targets=fitted, learn=learn_settings(learn),
         analysis=_analysis(config, validation_sets, tuple(_glass(table, g) for g in validation_ids)), others=others,
     )
 

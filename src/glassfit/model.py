@@ -180,7 +180,7 @@ class Target:
     scale: float
     weight: float
     noise: float  # prior per-replica standard deviation
-    transform: str  # identity | logit: the scale a surrogate models it on
+    transform: str  # identity | logit: the scale the Gaussian processes model it on
     weighting: str = "equal"  # equal | B2O3_fraction: the published code's B4 weighting across glasses
 
 

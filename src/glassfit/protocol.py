@@ -49,6 +49,16 @@ class Stage:
 
 
 @dataclass(frozen=True)
+class Minimize:
+    """An energy minimisation of the initial structure before the protocol (LAMMPS ``minimize etol ftol maxiter maxeval``)."""
+
+    etol: float
+    ftol: float
+    maxiter: int
+    maxeval: int
+
+
+@dataclass(frozen=True)
 class MDSettings:
     """Integration and control settings shared by all stages (config ``md``)."""
 
@@ -59,6 +69,7 @@ class MDSettings:
     neighbor_skin_A: float = 2.0
     max_volume_factor: float = 2.0
     restart_every_ps: float | None = None
+    minimize: Minimize | None = None  # relax the random structure first (potentials with steep short-range walls: SHIK)
 
 
 def steps(ps: float, settings: MDSettings) -> int:
@@ -104,6 +115,7 @@ def render(
         f"read_data {data_file}",
         *potential_lines,
         *_controls(settings, volume_A3),
+        *_minimize(settings.minimize),
         f"velocity all create {stages[0].T_start_K:g} {velocity_seed} dist gaussian mom yes rot yes",
         *_restart_command(settings, None),
     ]
@@ -164,6 +176,13 @@ def _controls(settings: MDSettings, volume_A3: float | None) -> list[str]:
         # Blow-up guard: a volume past the factor stops LAMMPS with an error that the runner recognises.
         f"fix guard all halt {every} v_vratio > {settings.max_volume_factor:g} error hard message yes",
     ]
+
+
+def _minimize(m: Minimize | None) -> list[str]:
+    """Relax the initial structure (conjugate gradients), then restart the step count so the protocol's steps stay absolute."""
+    if m is None:
+        return []
+    return [f"minimize {m.etol:g} {m.ftol:g} {m.maxiter} {m.maxeval}", "reset_timestep 0"]
 
 
 def _restart_command(settings: MDSettings, resumed_from: str | None) -> list[str]:

@@ -251,7 +251,7 @@ def write_final(dataset_file: str | Path, ranking_file: str | Path, campaign: Ca
     plot_properties(dataset, campaign, best.candidate, outputs["properties"])
     if "pareto" in outputs:
         kinds = pd.read_csv(results / "iter-00" / "candidates.csv").set_index("candidate")["kind"]
-        front = learn.pareto_flags(ranking).assign(kind=lambda t: t["candidate"].map(kinds).fillna("proposed"))
+        front = learn.pareto_flags(ranking, campaign).assign(kind=lambda t: t["candidate"].map(kinds).fillna("proposed"))
         write_csv(outputs["pareto"], front.sort_values(["pareto_optimal", "predicted_density_term"], ascending=[False, True]))
         plot_pareto(front, kinds, campaign, outputs["pareto_plot"])
     stop = read_json(Path(ranking_file).with_name("proposal.json")).get("stop_reason")

@@ -136,7 +136,7 @@ class Models:
             values = to_physical(samples[..., start:start + len(obs.glasses)], obs.target.transform)
             start += len(obs.glasses)
             exp, weight, scale = self.fit[obs.target.name]
-            out[obs.target.name] = out[obs.target.name] + (weight * ((values - exp) / scale) ** 2).sum(-1)
+            out[obs.target.name] = (weight * ((values - exp) / scale) ** 2).sum(-1)
         return out
 
     def terms(self, samples: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -144,7 +144,7 @@ class Models:
         return {name: term + self.inert[name] for name, term in self.modelled_terms(samples).items()}
 
     def objective(self, samples: torch.Tensor, X=None) -> torch.Tensor:
-        """Negative campaign objective (BoTorch maximises)."""
+        """Negative campaign objective (BoTorch maximises): the modelled terms, plus the inert glasses' constant."""
         return -(sum(self.modelled_terms(samples).values()) + sum(self.inert.values()))
 
     def constraints(self) -> list | None:

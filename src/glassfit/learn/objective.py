@@ -23,7 +23,7 @@ WEIGHTINGS = {
 
 
 def term_column(target: Target) -> str:
-    """Column of a target's objective term, named by its symbol (density_term, B4_term) as the published tables are."""
+    """Column of a target's objective term, named by its symbol: density_term, B4_term."""
     return f"{target.symbol}_term"
 
 
