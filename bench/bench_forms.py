@@ -5,13 +5,13 @@
    (buck/coul/long; born/coul/wolf and born/coul/dsf, Buckingham being Born-Mayer-Huggins with sigma = D = 0): ns/day
    on 1 and 2 MPI ranks, alternated --repeats times (median), and the ratio to PPPM.
 2. Forms without a native LAMMPS style (SHIK's smoothed pair function, config/shik.yaml on the same glass): glassfit's
-   analytic lepton/coul against the tabulated alternative (pair_style table, written by pair_write from the same
-   expression with --points points linear in r from 0.5 A to the cutoff): ns/day of each, and the table's largest
-   energy and force error against the analytic function over 4000 off-grid distances from 1.2 A to the cutoff.
+   table (glassfit.pairtable) against LAMMPS's analytic lepton/coul evaluating the same expressions: the table's
+   largest energy and force error over 3000 off-grid distances (from 1.0, 1.3 and 1.5 A to the cutoff, every type
+   pair), and ns/day of each.
 
 Every run starts from the same melt (3000 K) and times an NPT segment at 3000 K. The figures are LAMMPS's own
 "Performance" lines; compare ratios, not absolute values (the machine is shared). Usage:
-    python bench/bench_forms.py [--steps 300] [--repeats 2] [--points 2000]
+    python bench/bench_forms.py [--steps 300] [--repeats 2]
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_lammps import case, melt, run  # noqa: E402  (same folder)
 
-from glassfit import campaign as gc, config, lammps, potential, protocol  # noqa: E402
+from glassfit import campaign as gc, config, lammps, pairtable, potential, protocol  # noqa: E402
 from glassfit.model import Electrostatics  # noqa: E402
 from glassfit.protocol import MDSettings, Stage  # noqa: E402
 
@@ -48,7 +48,7 @@ def lines_with(campaign, electrostatics: Electrostatics) -> list[str]:
     p = dataclasses.replace(campaign.potential, electrostatics=electrostatics)
     pairs = p.complete_set(p.start)
     q = {s.element: s.charge_e for s in gc.glass_species(campaign, GLASS)}
-    return potential.lammps_lines(p, pairs, q, gc.elements(campaign))
+    return potential.render(p, pairs, q, gc.elements(campaign)).lines
 
 
 def electrostatics(campaign, structure: Path, root: Path, warmup: int, steps: int, repeats: int) -> None:
@@ -94,28 +94,43 @@ def curves(path: Path) -> dict[str, np.ndarray]:
             for key, body in zip(blocks[1::2], blocks[2::2])}
 
 
-def smoothed_forms(root: Path, warmup: int, steps: int, points: int) -> None:
+def lepton_lines(campaign, rendered: potential.Rendered) -> list[str]:
+    """The same SHIK potential evaluated analytically by LAMMPS (pair_style lepton/coul), for comparison with glassfit's table."""
+    p = campaign.potential
+    el = gc.elements(campaign)
+    index = {e: i + 1 for i, e in enumerate(el)}
+    terms = {tuple(sorted((index[a], index[b]))): t for t in p.complete_set(p.start).values() for a, b in [t.elements]}
+    pairs = [(i, j) for i in range(1, len(el) + 1) for j in range(i, len(el) + 1)]
+    return [f"pair_style lepton/coul {p.electrostatics.cutoff_A:g}", *(l for l in rendered.lines if l.startswith(("mass", "set type"))),
+            *(f'pair_coeff {i} {j} "{potential.smoothed_expression(p, terms.get((i, j)))}"' for i, j in pairs)]
+
+
+def smoothed_forms(root: Path, warmup: int, steps: int) -> None:
     shik = config.load(ROOT / "config/shik.yaml")
     structure = minimised_melt(shik, root / "melt-shik")
     elements = gc.elements(shik)
     charges = {s.element: s.charge_e for s in gc.glass_species(shik, GLASS)}
-    lines = gc.potential_lines(shik, GLASS, {})
-    cutoff, r_lo = shik.potential.electrostatics.cutoff_A, 0.5
-    table_file = pair_write(lines, elements, charges, points, r_lo, cutoff, root / "table")
-    spacing = (cutoff - r_lo) / (points - 1)
-    n = len(elements)
-    table_lines = [f"pair_style table linear {points}", *(l for l in lines[1:] if not l.startswith("pair_coeff")),
-                   *(f"pair_coeff {i} {j} {table_file} P{i}_{j} {cutoff:g}" for i in range(1, n + 1) for j in range(i, n + 1))]
-    lo, hi = 1.2 + spacing / np.pi, cutoff - 0.05  # off the table's grid
-    exact = curves(pair_write(lines, elements, charges, 4000, lo, hi, root / "exact"))
-    table = curves(pair_write(table_lines, elements, charges, 4000, lo, hi, root / "tabulated"))
-    de = max(float(np.max(np.abs(table[k][:, 1] - exact[k][:, 1]))) for k in exact)
-    df = max(float(np.max(np.abs(table[k][:, 2] - exact[k][:, 2]) / np.maximum(1.0, np.abs(exact[k][:, 2])))) for k in exact)
+    rendered = gc.render_potential(shik, GLASS, {})
+    table_dir = root / "table"
+    table_dir.mkdir()
+    for name, text in rendered.files.items():
+        (table_dir / name).write_text(text)
+    table_lines = [l.replace(potential.TABLE_FILE, str(table_dir / potential.TABLE_FILE)) for l in rendered.lines]
+    exact_lines = lepton_lines(shik, rendered)
+    cutoff = shik.potential.electrostatics.cutoff_A
+    print(f"\n2. SHIK (config/shik.yaml) on {GLASS}: glassfit's table ({pairtable.POINTS} points from {pairtable.R_MIN_A} A, "
+          f"spacing {(cutoff - pairtable.R_MIN_A) / (pairtable.POINTS - 1):.5f} A, {pairtable.STYLE}) vs LAMMPS's analytic lepton/coul")
+    exact = curves(pair_write(exact_lines, elements, charges, 3000, 1.0 + 0.000123, cutoff - 0.01, root / "exact"))
+    table = curves(pair_write(table_lines, elements, charges, 3000, 1.0 + 0.000123, cutoff - 0.01, root / "tabulated"))
+    for r_min in (1.0, 1.3, 1.5):
+        de = max(float(np.max(np.abs(table[k][:, 1] - exact[k][:, 1])[exact[k][:, 0] >= r_min])) for k in exact)
+        df = max(float(np.max((np.abs(table[k][:, 2] - exact[k][:, 2]) / np.maximum(1.0, np.abs(exact[k][:, 2])))[exact[k][:, 0] >= r_min])) for k in exact)
+        print(f"   table error, 3000 off-grid r from {r_min} A to the cutoff, every type pair: energy {de:.1e} eV, force {df:.1e} (relative above 1 eV/A)")
     step = shik.md.settings.timestep_fs
-    speed = {name: run(case(root, structure, name), timed_input(text, warmup, steps, step), 1) for name, text in (("lepton", lines), ("table", table_lines))}
-    print(f"\n2. SHIK (config/shik.yaml) on {GLASS}: analytic lepton/coul vs pair_style table ({points} points, spacing {spacing:.4f} A, linear)")
-    print(f"   table error over 4000 off-grid r in [1.2, {hi:.2f}] A: energy {de:.2e} eV, force {df:.2e} (eV/A, relative above 1 eV/A)")
-    print(f"   ns/day on 1 rank: lepton {speed['lepton']:.2f}, table {speed['table']:.2f} (table / lepton {speed['table'] / speed['lepton']:.2f}x)")
+    speed = {}
+    for name, lines in (("table", table_lines), ("lepton", exact_lines)):
+        speed[name] = run(case(root, structure, name), timed_input(lines, warmup, steps, step), 1)
+    print(f"   ns/day on 1 rank: table {speed['table']:.2f}, lepton {speed['lepton']:.2f} (table / lepton {speed['table'] / speed['lepton']:.2f}x)")
 
 
 def minimised_melt(campaign, workdir: Path) -> Path:
@@ -123,7 +138,11 @@ def minimised_melt(campaign, workdir: Path) -> Path:
     workdir.mkdir(parents=True)
     gc.build_structure(campaign, GLASS, 0, workdir / "structure.data")
     settings = MDSettings(thermo_every_ps=0.5, timestep_fs=1.0, minimize=campaign.md.settings.minimize)
-    text = protocol.render([Stage("melt", "nvt", 4000, 4000, 1.0)], settings, gc.potential_lines(campaign, GLASS, {}), "structure.data", 1, "melt")
+    rendered = gc.render_potential(campaign, GLASS, {})
+    lines = [line.replace(potential.TABLE_FILE, str(workdir / potential.TABLE_FILE)) for line in rendered.lines]
+    for name, text in rendered.files.items():
+        (workdir / name).write_text(text)
+    text = protocol.render([Stage("melt", "nvt", 4000, 4000, 1.0)], settings, lines, "structure.data", 1, "melt")
     run(workdir, text.replace("write_data final.data", "write_data melt.data nocoeff"), 2)
     return workdir / "melt.data"
 
@@ -133,7 +152,6 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=300, help="timed NPT steps per run")
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--points", type=int, default=2000, help="points of the SHIK table (linear in r)")
     args = parser.parse_args()
     published = config.load(ROOT / "config/config.yaml")
     with tempfile.TemporaryDirectory() as tmp:
@@ -142,7 +160,7 @@ def main() -> None:
         n = int(re.search(r"(\d+) atoms", structure.read_text()).group(1))
         print(f"{GLASS} glass, {n} atoms, {args.steps} NPT steps at 3000 K per run\n")
         electrostatics(published, structure, root, args.warmup, args.steps, args.repeats)
-        smoothed_forms(root, args.warmup, args.steps, args.points)
+        smoothed_forms(root, args.warmup, args.steps)
 
 
 if __name__ == "__main__":

@@ -77,7 +77,7 @@ def run(workdir: Path, text: str, ranks: int, extra: list[str] | None = None) ->
 
 
 def potential(campaign, glass: str = "24B") -> list[str]:
-    return gc.potential_lines(campaign, glass, {t.name: t.start for t in campaign.tunables})
+    return gc.render_potential(campaign, glass, {t.name: t.start for t in campaign.tunables}).lines
 
 
 def generated(campaign, warmup: int, steps: int, skin: float | None = None, edit=None) -> str:

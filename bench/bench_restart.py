@@ -28,7 +28,7 @@ def bench_input(campaign, glass: str, stage_steps: int, writes: int) -> str:
     settings = protocol.MDSettings(**{**campaign.md.settings.__dict__, "restart_every_ps": None})
     stage = protocol.Stage("bench", "npt", 3000.0, 3000.0, stage_steps * settings.timestep_fs / 1000.0)
     start = {t.name: t.start for t in campaign.tunables}
-    text = protocol.render([stage], settings, gc.potential_lines(campaign, glass, start), "structure.data", 12345, "bench_restart")
+    text = protocol.render([stage], settings, gc.render_potential(campaign, glass, start).lines, "structure.data", 12345, "bench_restart")
     timed = ["variable t0 timer", *(f"write_restart restart/bench.{i}.restart" for i in range(writes)), "variable t1 timer"]
     return text + "\n".join(timed) + "\nprint 'glassfit bench write_restart_s $(v_t1-v_t0)'\n"
 

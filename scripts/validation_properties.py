@@ -3,7 +3,7 @@ from glassfit import campaign as gc, logs, validation
 from glassfit.files import write_csv, write_text
 
 log = logs.setup(snakemake.log[0])
-runs = gc.run_table(list(snakemake.input.runs))
+runs = gc.run_table(list(snakemake.input.runs), snakemake.params.campaign)
 table, summary = validation.properties(runs, snakemake.params.validation, snakemake.params.campaign)
 write_csv(snakemake.output.runs, runs)
 write_csv(snakemake.output.table, table.merge(summary, on="set", how="left"))

@@ -48,7 +48,7 @@ def test_shik_oxygen_charge_is_set_by_neutrality_per_glass(glass, atoms, counts,
     validation = gc.glass_of(campaign, glass)
     assert gc.realised_of(campaign, glass).atoms == {el: n for el, n in counts.items()}
     q_o = -sum(n * SHIK_Q[el] for el, n in counts.items() if el != "O") / counts["O"]
-    written = charges_in(gc.potential_lines(campaign, validation.id, {}))
+    written = charges_in(gc.render_potential(campaign, validation.id, {}).lines)
     assert written["O"] == pytest.approx(q_o, rel=1e-12)
     assert sum(n * written[el] for el, n in counts.items()) == pytest.approx(0.0, abs=1e-9)
     assert {el: written[el] for el in SHIK_Q} == SHIK_Q  # the others as the table says
@@ -56,7 +56,7 @@ def test_shik_oxygen_charge_is_set_by_neutrality_per_glass(glass, atoms, counts,
 
 def test_shik_oxygen_differs_between_glasses():
     campaign = config.resolve(shik_config(), "shik")
-    q = {g: charges_in(gc.potential_lines(campaign, g, {}))["O"] for g in ("0B", "75B")}
+    q = {g: charges_in(gc.render_potential(campaign, g, {}).lines)["O"] for g in ("0B", "75B")}
     assert q["0B"] != pytest.approx(q["75B"], rel=1e-3)
 
 
@@ -109,7 +109,7 @@ def test_a_tuned_pmmcs_coefficient_reaches_lammps():
     cfg["potential"].update(species=str(ROOT / cfg["potential"]["species"]), table=str(ROOT / cfg["potential"]["table"]))
     campaign = config.resolve(cfg, "pmmcs.yaml")
     assert [t.name for t in campaign.tunables] == ["NaO_D0_eV", "NaO_r0_A"]
-    lines = gc.potential_lines(campaign, "NS25", {"NaO_D0_eV": 0.0251, "NaO_r0_A": 2.98})
+    lines = gc.render_potential(campaign, "NS25", {"NaO_D0_eV": 0.0251, "NaO_r0_A": 2.98}).lines
     assert "pair_coeff 1 3 pedone 0.0251 1.763867 2.98 5  # Na-O" in lines
     assert lines[0] == "pair_style hybrid/overlay coul/long 10 pedone 5.5"
 

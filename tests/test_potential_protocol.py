@@ -33,9 +33,9 @@ def test_apply_values_changes_only_the_tunable():
     assert potential.values_of(POTENTIAL, new, [t]) == {"BO_rho_A": 0.13}
 
 
-def test_lammps_lines_cover_every_type_pair_with_correct_terms():
+def test_rendered_lines_cover_every_type_pair_with_correct_terms():
     order5 = dataclasses.replace(POTENTIAL, cutoff_A=11.0, electrostatics=dataclasses.replace(POTENTIAL.electrostatics, cutoff_A=11.0, accuracy=1e-5, order=5))
-    lines = potential.lammps_lines(order5, order5.complete_set("wang2018"), CHARGES, ELEMENTS)
+    lines = potential.render(order5, order5.complete_set("wang2018"), CHARGES, ELEMENTS).lines
     coeffs = {tuple(map(int, l.split()[1:3])): l for l in lines if l.startswith("pair_coeff")}
     assert len(coeffs) == 15  # 5 types -> 15 unordered pairs
     # types: 1 O, 2 Si, 3 B, 4 Na, 5 Ca
@@ -46,13 +46,15 @@ def test_lammps_lines_cover_every_type_pair_with_correct_terms():
     assert "pair_style buck/coul/long 11" in lines and "kspace_style pppm 1e-05" in lines
     assert not any(l.startswith("kspace_modify") for l in lines)  # LAMMPS's default order 5
     order7 = dataclasses.replace(order5, electrostatics=dataclasses.replace(order5.electrostatics, order=7))
-    assert "kspace_modify order 7" in potential.lammps_lines(order7, order7.complete_set("wang2018"), CHARGES, ELEMENTS)
+    assert "kspace_modify order 7" in potential.render(order7, order7.complete_set("wang2018"), CHARGES, ELEMENTS).lines
     masses = {int(l.split()[1]): float(l.split()[2]) for l in lines if l.startswith("mass")}
     assert masses == {1: 15.9994, 2: 28.0855, 3: 10.811, 4: 22.98977, 5: 40.078}
 
 
 def test_include_file_has_units_and_provenance():
-    text = potential.include_file(POTENTIAL, POTENTIAL.complete_set("wang2018"), CHARGES, ELEMENTS, ["fitted by glassfit"])
+    rendered = potential.include_file(POTENTIAL, POTENTIAL.complete_set("wang2018"), CHARGES, ELEMENTS, ["fitted by glassfit"])
+    text = "\n".join(rendered.lines)
+    assert rendered.files == {}  # Buckingham: native LAMMPS, no table
     assert "units metal" in text and "fitted by glassfit" in text and "1=O 2=Si 3=B 4=Na 5=Ca" in text
     assert "buckingham: A exp(-r/rho) - C/r^6" in text and "electrostatics: pppm" in text
 

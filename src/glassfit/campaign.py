@@ -119,8 +119,8 @@ def realised_info(realised: chemistry.Realised, sp: list[Species]) -> dict:
     }
 
 
-def potential_lines(campaign: Campaign, glass_id: str, values: Mapping[str, float], base: str | None = None, model: str | None = None) -> list[str]:
-    """LAMMPS commands of one glass: the complete set ``base`` (default: the start set) with the tunables at ``values``.
+def render_potential(campaign: Campaign, glass_id: str, values: Mapping[str, float], base: str | None = None, model: str | None = None) -> potential.Rendered:
+    """LAMMPS commands (and table file) of one glass: the complete set ``base`` (default: the start set), tunables at ``values``.
 
     ``model`` names one of the campaign's other potentials (other_potentials): then ``base`` is a set of its table,
     rendered as published (no tunable applies).
@@ -131,7 +131,7 @@ def potential_lines(campaign: Campaign, glass_id: str, values: Mapping[str, floa
     if own:
         pairs = potential.apply_values(pairs, campaign.tunables, values)
     sp = glass_species(campaign, glass_id, model, values if own else None)
-    return potential.lammps_lines(m.potential, pairs, {s.element: s.charge_e for s in sp}, elements(campaign))
+    return potential.render(m.potential, pairs, {s.element: s.charge_e for s in sp}, elements(campaign))
 
 
 def run_spec(campaign: Campaign, candidate: Mapping, glass_id: str, replica: int, structure_file: str | Path, workdir: str | Path, ranks: int = 1) -> md.RunSpec:
@@ -148,12 +148,14 @@ def run_spec(campaign: Campaign, candidate: Mapping, glass_id: str, replica: int
     base = candidate.get("set")
     sp = glass_species(campaign, glass_id, other, values or None)
     realised = realised_of(campaign, glass_id)
+    rendered = render_potential(campaign, glass_id, values, base if isinstance(base, str) else None, other)
     velocity_seed = int(structure.seed_for(campaign.seed, glass_id, replica).generate_state(1)[0] % 900_000_000) + 1
     return md.RunSpec(
         run_id=f"{candidate['candidate']}/{glass_id}/r{replica}",
         workdir=Path(workdir),
         structure=Path(structure_file),
-        potential_lines=potential_lines(campaign, glass_id, values, base if isinstance(base, str) else None, other),
+        potential_lines=rendered.lines,
+        potential_files=rendered.files,
         protocol=list(m.md.protocol),
         fallback=list(m.md.fallback),
         settings=m.md.settings,

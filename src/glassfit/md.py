@@ -50,6 +50,7 @@ class RunSpec:
     ranks: int = 1
     keep_restarts: bool = False
     metadata: dict = field(default_factory=dict)
+    potential_files: dict[str, str] = field(default_factory=dict)  # files the potential lines name (tables), by name
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,8 @@ def _begin(spec: RunSpec, stages: list[Stage], label: str, earlier: list[dict]) 
         f.unlink()
     shutil.rmtree(wd / RESTART_DIR, ignore_errors=True)
     shutil.copyfile(spec.structure, wd / "structure.data")
+    for name, text in spec.potential_files.items():
+        (wd / name).write_text(text)
     (wd / "in.lammps").write_text(_original_input(spec, stages, label))
     if spec.settings.restart_every_ps:
         (wd / RESTART_DIR).mkdir()

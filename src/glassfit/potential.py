@@ -9,11 +9,12 @@ How it is rendered (:func:`lammps_lines`), fastest exact choice first:
 - every pair of one form that LAMMPS fuses with the Coulomb method (Buckingham with coul/long: ``buck/coul/long``;
   Buckingham or Born-Mayer-Huggins with wolf or dsf: ``born/coul/wolf``, ``born/coul/dsf``): one fused style;
 - otherwise ``hybrid/overlay`` of the Coulomb style and one sub-style per form: the native style where LAMMPS has
-  one (``buck``, ``born``, ``pedone``), else ``lepton`` evaluating the published formula analytically;
-- with smoothing (SHIK): one ``lepton/coul`` expression per type pair, short-range and Coulomb times the smoothing
-  function, exactly as the SHIK tables of lammps-tablegen define them, but analytic instead of tabulated.
+  one (``buck``, ``born``, ``pedone``), else ``table`` with the form's formula tabulated (glassfit.pairtable);
+- with smoothing (SHIK): one ``table`` section per type pair, short-range and Coulomb times the smoothing function,
+  as lammps-tablegen's SHIK tables define them.
 
-No pair style ``table`` is generated: every form is exact (see bench/bench_forms.py for the table alternative).
+Tables rather than LAMMPS's analytic ``pair_style lepton``: 5.7x faster on SHIK (bench/bench_forms.py), at an
+error stated in glassfit.pairtable.ACCURACY.
 """
 
 from __future__ import annotations
@@ -21,15 +22,18 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from glassfit import tables
+from glassfit import pairtable, tables
 from glassfit.forms import COLUMNS, FORMS
 from glassfit.model import Electrostatics, PairTerm, Potential, Species, Tunable
 
 #: an element symbol as the tables write it
 ELEMENT = re.compile(r"[A-Z][a-z]?")
+#: the table file of a rendered potential (in the run directory), when a form has no native LAMMPS style
+TABLE_FILE = "pair.table"
 
 
 def read_species(path: str | Path) -> list[Species]:
@@ -161,8 +165,16 @@ def wolf_expression(e: Electrostatics) -> str:
     return f"({direct}-({shift!r})+(r-{rc!r})*({slope!r}))"
 
 
-def lammps_lines(potential: Potential, pairs: Mapping[str, PairTerm], charge: Mapping[str, float], elements: list[str]) -> list[str]:
-    """LAMMPS commands (after the box exists) for masses, charges and the complete pair potential.
+@dataclass(frozen=True)
+class Rendered:
+    """A potential as LAMMPS reads it: input commands and the files they name (table files), by name."""
+
+    lines: list[str]
+    files: dict[str, str]
+
+
+def render(potential: Potential, pairs: Mapping[str, PairTerm], charge: Mapping[str, float], elements: list[str], table_file: str = TABLE_FILE) -> Rendered:
+    """LAMMPS commands (after the box exists) for masses, charges and the complete pair potential, and its table file.
 
     LAMMPS type i is ``elements[i-1]``; masses come from the potential's species table, charges from ``charge``
     (:func:`charges`). Every type pair is covered: its pair term, or Coulomb only.
@@ -178,9 +190,15 @@ def lammps_lines(potential: Potential, pairs: Mapping[str, PairTerm], charge: Ma
     type_pairs = [(i, j) for i in range(1, len(elements) + 1) for j in range(i, len(elements) + 1)]
     forms = {t.form for t in terms.values()}
     fused = FORMS[next(iter(forms))].fused if len(forms) == 1 else None
+    table = f"table {pairtable.STYLE} {pairtable.POINTS}"
+    sections: list[str] = []
     if potential.smoothing_gamma_A2 is not None:
-        head = [f"pair_style lepton/coul {e.cutoff_A:g}"]
-        coeffs = [f'pair_coeff {i} {j} "{_smoothed(potential, terms.get((i, j)))}"  # {_label(elements, i, j, terms)}' for i, j in type_pairs]
+        head = [f"pair_style {table}"]
+        coeffs = []
+        for i, j in type_pairs:
+            key = f"P{i}_{j}"
+            sections.append(pairtable.section(key, smoothed_expression(potential, terms.get((i, j))), e.cutoff_A, charge[elements[i - 1]], charge[elements[j - 1]]))
+            coeffs.append(f"pair_coeff {i} {j} {table_file} {key} {e.cutoff_A:g}  # {_label(elements, i, j, terms)}")
     elif fused and e.family in fused:
         style, args = fused[e.family]
         form = FORMS[next(iter(forms))]
@@ -193,20 +211,27 @@ def lammps_lines(potential: Potential, pairs: Mapping[str, PairTerm], charge: Ma
         ]
     else:
         subs = sorted(forms, key=list(FORMS).index)
-        styles = [FORMS[f].native[0] if FORMS[f].native else "lepton" for f in subs]
-        head = [f"pair_style hybrid/overlay {coul} " + " ".join(f"{s} {potential.cutoff_A:g}" for s in styles), *kspace]
+        styles = [f"{FORMS[f].native[0]} {potential.cutoff_A:g}" if FORMS[f].native else table for f in subs]  # a table's cutoff is per pair
+        head = [f"pair_style hybrid/overlay {coul} " + " ".join(styles), *kspace]
         coeffs = [f"pair_coeff * * {coul.split()[0]}"]
         for (i, j), term in sorted(terms.items()):
             form = FORMS[term.form]
             if form.native:
                 coeffs.append(f"pair_coeff {i} {j} {form.native[0]} {_args(form.native[1](term.coefficients))}  # {term.pair}")
             else:
-                coeffs.append(f'pair_coeff {i} {j} lepton "{term.energy_expression()}"  # {term.pair}')
+                key = f"P{i}_{j}"
+                sections.append(pairtable.section(key, term.energy_expression(), potential.cutoff_A))
+                coeffs.append(f"pair_coeff {i} {j} table {table_file} {key} {potential.cutoff_A:g}  # {term.pair}")
+    files = {}
+    if sections:
+        text = f"# glassfit: pair functions tabulated from their formulas ({pairtable.POINTS} points from {pairtable.R_MIN_A} A, {pairtable.STYLE})\n\n" + "\n".join(sections)
+        files[table_file] = text
+        head.append(f"# {table_file}: sha256 {pairtable.digest(text)}")
     lines = head
     for el in elements:
         lines.append(f"mass {index[el]} {potential.species_of(el).mass_g_mol:.6f}  # {el}")
         lines.append(f"set type {index[el]} charge {_charge(charge[el])}  # {el}")
-    return lines + coeffs
+    return Rendered(lines + coeffs, files)
 
 
 def _zero(values: list[float]) -> list[str]:
@@ -218,11 +243,16 @@ def _label(elements: list[str], i: int, j: int, terms: Mapping[tuple[int, int], 
     return terms[(i, j)].pair if (i, j) in terms else f"{elements[i - 1]}-{elements[j - 1]} Coulomb only"
 
 
-def _smoothed(potential: Potential, term: PairTerm | None) -> str:
+def smoothed_expression(potential: Potential, term: PairTerm | None) -> str:
     """SHIK's pair energy: (short-range below the short-range cutoff + qi qj W(r)) x exp(-gamma / (r - rc)^2)."""
     e = potential.electrostatics
     short = f"({term.energy_expression()})*step({potential.cutoff_A!r}-r)+" if term else ""
     return f"({short}qi*qj*{wolf_expression(e)})*exp(-({potential.smoothing_gamma_A2!r})/(r-{e.cutoff_A!r})^2)"
+
+
+def needs_table(potential: Potential) -> bool:
+    """Whether rendering writes a table file: smoothing, or a form without a native LAMMPS style."""
+    return potential.smoothing_gamma_A2 is not None or any(FORMS[t.form].native is None for s in potential.sets.values() for t in s.values())
 
 
 def describe(potential: Potential) -> list[str]:
@@ -241,11 +271,13 @@ def describe(potential: Potential) -> list[str]:
     return out
 
 
-def include_file(potential: Potential, pairs: Mapping[str, PairTerm], charge: Mapping[str, float], elements: list[str], header: list[str]) -> str:
-    """A complete LAMMPS include file for the potential, with units and provenance in comments."""
+def include_file(potential: Potential, pairs: Mapping[str, PairTerm], charge: Mapping[str, float], elements: list[str], header: list[str],
+                 table_file: str = TABLE_FILE) -> Rendered:
+    """A complete LAMMPS include file for the potential (``.lines`` joined), with units and provenance in comments, and its table file."""
+    rendered = render(potential, pairs, charge, elements, table_file)
     comments = [
         "# LAMMPS 'units metal' (eV, Angstrom), 'atom_style charge'; type order: " + " ".join(f"{i + 1}={el}" for i, el in enumerate(elements)),
         *(f"# {line}" for line in describe(potential)),
         *(f"# {h}" for h in header),
     ]
-    return "\n".join(comments + lammps_lines(potential, pairs, charge, elements)) + "\n"
+    return Rendered(comments + rendered.lines, rendered.files)

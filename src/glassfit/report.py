@@ -142,7 +142,7 @@ def plot_properties(dataset: pd.DataFrame, campaign: Campaign, best: str, out: s
     plt.close(fig)
 
 
-def best_potential_file(campaign: Campaign, values: dict[str, float], candidate: str) -> str:
+def best_potential_file(campaign: Campaign, values: dict[str, float], candidate: str) -> potential.Rendered:
     """LAMMPS include file of the complete potential with the fitted values (charges of the first fitted glass when they vary)."""
     p = campaign.potential
     pairs = potential.apply_values(p.complete_set(p.start), campaign.tunables, values)
@@ -155,7 +155,7 @@ def best_potential_file(campaign: Campaign, values: dict[str, float], candidate:
         *([f"Charges as in glass {glass}: the {p.charge_balance} charge depends on the composition (set it per glass)."] if p.charge_balance else []),
         "Use: after read_data with these atom types, 'include potential.lammps'.",
     ]
-    return potential.include_file(p, pairs, charges, gc.elements(campaign), header)
+    return potential.include_file(p, pairs, charges, gc.elements(campaign), header, "potential.table")
 
 
 def summary(dataset: pd.DataFrame, ranking: pd.DataFrame, campaign: Campaign, stop_reason: str | None, results: str | Path) -> str:
@@ -246,7 +246,10 @@ def write_final(dataset_file: str | Path, ranking_file: str | Path, campaign: Ca
     ranking = pd.read_csv(ranking_file)
     best = learn.recommendation(ranking, campaign)
     write_csv(outputs["best"], ranking)
-    write_text(outputs["potential"], best_potential_file(campaign, best.parameters, best.candidate))
+    include = best_potential_file(campaign, best.parameters, best.candidate)
+    write_text(outputs["potential"], "\n".join(include.lines) + "\n")
+    for text in include.files.values():  # the table the include file names (potential.table), when the potential has one
+        write_text(outputs["potential_table"], text)
     plot_convergence(dataset, campaign, outputs["convergence"], results)
     plot_properties(dataset, campaign, best.candidate, outputs["properties"])
     if "pareto" in outputs:

@@ -99,7 +99,7 @@ def candidates(campaign: Campaign, best: pd.DataFrame | None = None) -> pd.DataF
     """The validated sets as candidate rows: label, source, the table set the run renders, its potential, the tunable values.
 
     ``best`` (final/best.csv, first row = the reported set) is the start set with the fitted values; ``start``
-    and named sets are rendered as those complete sets (glassfit.campaign.potential_lines reads ``set``); a set of
+    and named sets are rendered as those complete sets (glassfit.campaign.render_potential reads ``set``); a set of
     one of the campaign's other potentials names it in ``potential`` (its tunable columns are empty).
     """
     from glassfit import potential

@@ -9,6 +9,7 @@ import pandas as pd
 from glassfit import campaign as gc, validation as gv
 from glassfit.analysis import workflow as aw
 from glassfit.config import ConfigError, resolve
+from glassfit.potential import needs_table
 
 CONFIG_SOURCE = ", ".join(
     os.path.relpath(f) if os.path.abspath(f).startswith(os.getcwd()) else str(f)
@@ -80,6 +81,13 @@ PARETO_OUTPUTS = (
     {"pareto": report(f"{RESULTS}/final/pareto.csv", caption="../report/pareto.rst", category="properties", labels={"what": "Pareto front (table)"}),
      "pareto_plot": report(f"{RESULTS}/final/pareto.png", caption="../report/pareto.rst", category="properties", labels={"what": "Pareto front"})}
     if CAMPAIGN.learn.mode == "pareto" else {}
+)
+
+
+# A potential with a form LAMMPS has no native style for (SHIK) comes with a table file next to its include file.
+TABLE_OUTPUTS = (
+    {"potential_table": report(f"{RESULTS}/final/potential.table", caption="../report/potential.rst", category="properties", labels={"what": "LAMMPS pair table"})}
+    if needs_table(CAMPAIGN.potential) else {}
 )
 
 
