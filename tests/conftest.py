@@ -62,9 +62,9 @@ def default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def tiny(**changes) -> dict:
-    """A copy of TINY with dotted-key changes, e.g. ``tiny(**{"md.max_volume_factor": 1.01})``."""
-    config = copy.deepcopy(TINY)
+def changed(config: dict, **changes) -> dict:
+    """A copy of a config with dotted-key changes, e.g. ``changed(cfg, **{"md.max_volume_factor": 1.01})``."""
+    config = copy.deepcopy(config)
     for key, value in changes.items():
         *path, last = key.split(".")
         node = config
@@ -72,6 +72,20 @@ def tiny(**changes) -> dict:
             node = node[p]
         node[last] = value
     return config
+
+
+def tiny(**changes) -> dict:
+    """A copy of TINY with dotted-key changes, e.g. ``tiny(**{"md.max_volume_factor": 1.01})``."""
+    return changed(TINY, **changes)
+
+
+def shipped(name: str, **changes) -> dict:
+    """A shipped config (config/<name>.yaml) with its tables' paths made absolute (it runs from any folder), and changes."""
+    config = yaml.safe_load((ROOT / "config" / f"{name}.yaml").read_text())
+    config["glasses"]["table"] = str(ROOT / config["glasses"]["table"])
+    for section in [config["potential"], *(o["potential"] for o in config.get("other_potentials", {}).values())]:
+        section["species"], section["table"] = str(ROOT / section["species"]), str(ROOT / section["table"])
+    return changed(config, **changes)
 
 
 @pytest.fixture

@@ -17,16 +17,16 @@ from glassfit.analysis.suite import comparable_sq, gather
 from conftest import tiny
 
 
-def resolved(**analysis) -> dict:
+def resolved(**analysis) -> config.Campaign:
     return config.resolve({**tiny(), "analysis": analysis}, "tiny.yaml")
 
 
 def test_defaults_come_from_the_schema():
-    a = resolved()["analysis"]
-    assert a["iteration_analyses"] == [] and a["validation_analyses"] == list(ALL_ANALYSES) == DEFAULT_SETTINGS["analyses"]
-    assert a["validation_glasses"] is None and a["measured_sq"] == {}
-    assert set(DEFAULT_SETTINGS) == set(a["settings"]) | set(RUN_KEYS)
-    for key, value in a["settings"].items():
+    a = resolved().analysis
+    assert a.iteration_analyses == () and list(a.validation_analyses) == list(ALL_ANALYSES) == DEFAULT_SETTINGS["analyses"]
+    assert len(a.validation_glasses) == 9 and a.measured_sq == {}  # default: every glass of the table
+    assert set(DEFAULT_SETTINGS) == set(a.settings) | set(RUN_KEYS)
+    for key, value in a.settings.items():
         expected = DEFAULT_SETTINGS[key]
         if key == "coordination_cutoffs_A":  # B-O defaults to md.b4_cutoff_A, outside the section
             expected = {k: v for k, v in expected.items() if k != "B-O"}

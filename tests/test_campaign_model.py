@@ -7,11 +7,9 @@ validation campaigns must render byte for byte the same.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from glassfit import campaign as gc, config, md, model, validation as gv

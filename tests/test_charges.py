@@ -2,33 +2,19 @@
 from __future__ import annotations
 
 import copy
+import math
 import re
 
 import pytest
-import yaml
 
 from glassfit import campaign as gc, config, potential
-from conftest import ROOT, tiny
+from conftest import ROOT, shipped, tiny
 
 SHIK_Q = {"Si": 1.7755, "B": 1.6126, "Na": 0.6018, "Ca": 1.4977}  # config/shik_species.csv (lammps-tablegen's SHIK charges)
 
 
 def shik_config(**changes) -> dict:
-    cfg = yaml.safe_load((ROOT / "config/shik.yaml").read_text())
-    for key in ("glasses", "potential"):
-        for field in ("table", "species"):
-            if field in cfg[key]:
-                cfg[key][field] = str(ROOT / cfg[key][field])
-    for other in cfg["other_potentials"].values():
-        other["potential"]["species"] = str(ROOT / other["potential"]["species"])
-        other["potential"]["table"] = str(ROOT / other["potential"]["table"])
-    for key, value in changes.items():
-        *path, last = key.split(".")
-        node = cfg
-        for p in path:
-            node = node[p]
-        node[last] = value
-    return cfg
+    return shipped("shik", **changes)
 
 
 def charges_in(lines: list[str]) -> dict[str, float]:
@@ -98,16 +84,22 @@ def test_a_tuned_charge_and_a_tuned_shik_coefficient_reach_lammps(tmp_path):
     text = md._original_input(spec, spec.protocol, "standard")
     written = charges_in(text.splitlines())
     assert written["Si"] == 1.8123
-    assert written["O"] == pytest.approx(-(25 * 1.8123 + 100 * SHIK_Q["B"] + 30 * SHIK_Q["Na"] + 10 * SHIK_Q["Ca"]) / 225, rel=1e-12)
+    q_o = -(25 * 1.8123 + 100 * SHIK_Q["B"] + 30 * SHIK_Q["Na"] + 10 * SHIK_Q["Ca"]) / 225
+    assert written["O"] == pytest.approx(q_o, rel=1e-12)
+    # B-O is tabulated (SHIK has no native LAMMPS style): the table the input names holds D = 41.5, at r = 1.3 A
     bo = next(line for line in text.splitlines() if line.endswith("# B-O"))
-    assert "+(41.5)/r^24" in bo and "(16182.0)*exp(-(5.6069)*r)" in bo  # D tuned, A and B as the table says
+    name, key = bo.split()[3:5]
+    section = spec.potential_files[name].split(f"\n{key}\n")[1].split("\n\n")[1].splitlines()
+    r, energy = min(((float(x[1]), float(x[2])) for x in map(str.split, section)), key=lambda row: abs(row[0] - 1.3))
+    rc = 5.5  # this test's Coulomb cutoff (electrostatics.cutoff_A), where the smoothing ends
+    shik = 16182 * math.exp(-5.6069 * r) - 59.203 / r**6 + 41.5 / r**24  # the table's SHIK B-O with the tuned D
+    coulomb = 14.399645 * SHIK_Q["B"] * q_o * (1 / r - 1 / rc + (r - rc) / rc**2)
+    assert energy == pytest.approx((shik + coulomb) * math.exp(-0.2 / (r - rc) ** 2), rel=1e-9)
+    assert energy != pytest.approx((shik - 9.5 / r**24 + coulomb) * math.exp(-0.2 / (r - rc) ** 2), rel=1e-6)  # not the table's D = 32
 
 
 def test_a_tuned_pmmcs_coefficient_reaches_lammps():
-    cfg = yaml.safe_load((ROOT / "config/pmmcs.yaml").read_text())
-    cfg["glasses"]["table"] = str(ROOT / cfg["glasses"]["table"])
-    cfg["potential"].update(species=str(ROOT / cfg["potential"]["species"]), table=str(ROOT / cfg["potential"]["table"]))
-    campaign = config.resolve(cfg, "pmmcs.yaml")
+    campaign = config.resolve(shipped("pmmcs"), "pmmcs.yaml")
     assert [t.name for t in campaign.tunables] == ["NaO_D0_eV", "NaO_r0_A"]
     lines = gc.render_potential(campaign, "NS25", {"NaO_D0_eV": 0.0251, "NaO_r0_A": 2.98}).lines
     assert "pair_coeff 1 3 pedone 0.0251 1.763867 2.98 5  # Na-O" in lines
@@ -121,9 +113,7 @@ def test_a_tuned_pmmcs_coefficient_reaches_lammps():
     ({"pair": "Na-O", "term": "r0", "bounds": [1.0, 2.0]}, "potential.tunable[0].bounds: the start value 3.00631 lies outside [1, 2]"),
 ])
 def test_tunables_of_other_forms_are_checked_in_one_line(tunable, message):
-    cfg = yaml.safe_load((ROOT / "config/pmmcs.yaml").read_text())
-    cfg["glasses"]["table"] = str(ROOT / cfg["glasses"]["table"])
-    cfg["potential"].update(species=str(ROOT / cfg["potential"]["species"]), table=str(ROOT / cfg["potential"]["table"]))
+    cfg = shipped("pmmcs")
     cfg["potential"]["tunable"] = [tunable, copy.deepcopy(cfg["potential"]["tunable"][1])]
     with pytest.raises(config.ConfigError) as info:
         config.resolve(cfg, "pmmcs.yaml")

@@ -19,19 +19,10 @@ import pytest
 import yaml
 
 from glassfit import config
-from conftest import ROOT, SHORT_PROTOCOL
+from conftest import ROOT, SHORT_PROTOCOL, shipped
 
 pytestmark = [pytest.mark.workflow, pytest.mark.lammps]
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
-
-
-def absolute(cfg: dict) -> dict:
-    """A shipped config with its tables' paths made absolute, so it runs from any working directory."""
-    cfg = copy.deepcopy(cfg)
-    cfg["glasses"]["table"] = str(ROOT / cfg["glasses"]["table"])
-    for section in [cfg["potential"], *(o["potential"] for o in cfg.get("other_potentials", {}).values())]:
-        section["species"], section["table"] = str(ROOT / section["species"]), str(ROOT / section["table"])
-    return cfg
 
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
@@ -47,7 +38,7 @@ def job_stats(stdout: str) -> dict[str, int]:
 
 def test_shik_validation_dry_run_lists_its_runs(tmp_path):
     """config/shik.yaml: SHIK and the two published Buckingham sets on the nine glasses, six replicas: 162 MD runs."""
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(absolute(yaml.safe_load((ROOT / "config/shik.yaml").read_text()))))
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(shipped("shik")))
     dry = snakemake(tmp_path, "-n")
     assert dry.returncode == 0, dry.stderr[-3000:]
     stats = job_stats(dry.stdout)
@@ -56,7 +47,7 @@ def test_shik_validation_dry_run_lists_its_runs(tmp_path):
 
 
 def pmmcs_config() -> dict:
-    cfg = absolute(yaml.safe_load((ROOT / "config/pmmcs.yaml").read_text()))
+    cfg = shipped("pmmcs")
     cfg["campaign"] = "pmmcs-tiny"
     cfg["glasses"]["use"] = ["NS20", "NS25"]
     cfg["potential"]["cutoff_A"] = 5.0

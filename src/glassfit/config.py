@@ -432,9 +432,12 @@ def _resolve(config: dict, source: str) -> Campaign:
     others = {}
     for name, other in config["other_potentials"].items():
         key = f"other_potentials.{name}"
-        md_section = validate({**copy.deepcopy({k: v for k, v in config["md"].items()}), **copy.deepcopy(other["md"])}, f"{source}: {key}.md",
+        md_section = validate({**copy.deepcopy(config["md"]), **copy.deepcopy(other["md"])}, f"{source}: {key}.md",
                               schema()["properties"]["md"] | {"$defs": schema()["$defs"]})
         others[name] = Model(_potential(other["potential"], f"{key}.potential", source), _md(md_section, f"{key}.md", source))
+        lacking = [s.element for s in potential.species if s.element not in {x.element for x in others[name].potential.species}]
+        if lacking:  # every potential renders the campaign's atom types
+            raise ConfigError(f"{source}: {key}.potential.species: {others[name].potential.species_table} lacks element {lacking[0]} of {potential.species_table}")
     learn = config["learn"]
     if config["fit"] and len(tunables) < 2 and learn["iterations"] > 1:
         raise ConfigError(f"{source}: potential.tunable: proposing candidates needs at least 2 parameters (CMA-ES searches 2 or more dimensions); with one, set learn.iterations: 1")
@@ -455,12 +458,16 @@ def _resolve(config: dict, source: str) -> Campaign:
             model = others[owner] if owner else own
             _check_glasses(model, tuple(_glass(table, g) for g in validation_ids), config["system"], path,
                            f"other_potentials.{owner}.potential" if owner else "potential", source, suffix)
-    return Campaign(
+    campaign = Campaign(
         name=config["campaign"], seed=config["seed"], results_dir=config["results_dir"], fit=config["fit"], glasses_table=path,
         glasses=glasses, potential=potential, md=md, system=System(**config["system"]), tunables=tunables,
         targets=fitted, learn=learn_settings(learn),
         analysis=_analysis(config, validation_sets, tuple(_glass(table, g) for g in validation_ids)), others=others,
     )
+    from glassfit.validation import check_measured  # the measured diffraction data: files read by the analysis package
+
+    check_measured(campaign, source)
+    return campaign
 
 
 def set_owner_of(label: str, potential: Potential, others: dict[str, Model]) -> str:

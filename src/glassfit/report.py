@@ -14,6 +14,7 @@ import pandas as pd  # noqa: E402
 
 from glassfit import campaign as gc, learn, potential, validation  # noqa: E402
 from glassfit.files import read_json, write_csv, write_text  # noqa: E402
+from glassfit.learn.objective import pareto_targets, term_column  # noqa: E402
 from glassfit.learn.settings import inert_glasses  # noqa: E402
 from glassfit.model import Campaign  # noqa: E402
 
@@ -92,25 +93,27 @@ def plot_convergence(dataset: pd.DataFrame, campaign: Campaign, out: str | Path,
 
 
 def plot_pareto(front: pd.DataFrame, kinds: pd.Series, campaign: Campaign, out: str | Path) -> None:
-    """Density term vs B4 term (posterior means) of every usable set, the Pareto front, and the named sets."""
+    """First target's terms vs second's (posterior means; density and B4) of every usable set, the Pareto front, named sets."""
+    first, second = pareto_targets(campaign)
+    x, y = f"predicted_{term_column(first)}", f"predicted_{term_column(second)}"
     usable = front[front["usable"]]
-    optimal = usable[usable["pareto_optimal"]].sort_values("predicted_density_term")
+    optimal = usable[usable["pareto_optimal"]].sort_values(x)
     fig, ax = plt.subplots(figsize=(6, 4.5))
-    ax.scatter(usable["predicted_density_term"], usable["predicted_B4_term"], s=14, color="0.6", label="evaluated sets")
-    ax.step(optimal["predicted_density_term"], optimal["predicted_B4_term"], where="post", color="C0", lw=1.5)
-    ax.scatter(optimal["predicted_density_term"], optimal["predicted_B4_term"], s=30, color="C0", zorder=3, label="Pareto front")
+    ax.scatter(usable[x], usable[y], s=14, color="0.6", label="evaluated sets")
+    ax.step(optimal[x], optimal[y], where="post", color="C0", lw=1.5)
+    ax.scatter(optimal[x], optimal[y], s=30, color="C0", zorder=3, label="Pareto front")
     for cand, kind in kinds.items():
         if (kind == "start" or str(kind).startswith("set:")) and cand in set(front["candidate"]):
             row = front.set_index("candidate").loc[cand]
             name = campaign.potential.start if kind == "start" else str(kind)[4:]
-            ax.scatter(row["predicted_density_term"], row["predicted_B4_term"], marker="*", s=120, color="C3", zorder=4)
-            ax.annotate(name, (row["predicted_density_term"], row["predicted_B4_term"]), fontsize=8,
+            ax.scatter(row[x], row[y], marker="*", s=120, color="C3", zorder=4)
+            ax.annotate(name, (row[x], row[y]), fontsize=8,
                         xytext=(4, 4), textcoords="offset points")
     ax.set_xscale("symlog", linthresh=1)
     ax.set_yscale("symlog", linthresh=1)
-    ax.set_xlabel("density terms (posterior mean)")
-    ax.set_ylabel("B4 terms (posterior mean)")
-    ax.set_title(f"{campaign.name}: density vs B4 trade-off (named sets: stars)")
+    ax.set_xlabel(f"{first.symbol} terms (posterior mean)")
+    ax.set_ylabel(f"{second.symbol} terms (posterior mean)")
+    ax.set_title(f"{campaign.name}: {first.symbol} vs {second.symbol} trade-off (named sets: stars)")
     ax.legend(frameon=False, fontsize=8)
     fig.tight_layout()
     fig.savefig(out, dpi=120)
@@ -218,7 +221,8 @@ def summary(dataset: pd.DataFrame, ranking: pd.DataFrame, campaign: Campaign, st
                      + " | ".join(fmt(acc.get(f"{t.name}_rmse"), ".4f") for t in campaign.targets) + " |")
     files = "`best.csv` (every set, reported first), `potential.lammps` (include file), `convergence.png`, `properties_vs_B2O3.png`"
     if campaign.learn.mode == "pareto":
-        files += ", `pareto.csv` and `pareto.png` (density vs B4 trade-off)"
+        first, second = pareto_targets(campaign)
+        files += f", `pareto.csv` and `pareto.png` ({first.symbol} vs {second.symbol} trade-off)"
     lines += ["", f"Files: {files}.", ""]
     if validation.validates(campaign):
         lines += [
@@ -255,7 +259,7 @@ def write_final(dataset_file: str | Path, ranking_file: str | Path, campaign: Ca
     if "pareto" in outputs:
         kinds = pd.read_csv(results / "iter-00" / "candidates.csv").set_index("candidate")["kind"]
         front = learn.pareto_flags(ranking, campaign).assign(kind=lambda t: t["candidate"].map(kinds).fillna("proposed"))
-        write_csv(outputs["pareto"], front.sort_values(["pareto_optimal", "predicted_density_term"], ascending=[False, True]))
+        write_csv(outputs["pareto"], front.sort_values(["pareto_optimal", f"predicted_{term_column(pareto_targets(campaign)[0])}"], ascending=[False, True]))
         plot_pareto(front, kinds, campaign, outputs["pareto_plot"])
     stop = read_json(Path(ranking_file).with_name("proposal.json")).get("stop_reason")
     write_text(outputs["summary"], summary(dataset, ranking, campaign, stop, results))

@@ -64,7 +64,7 @@ def simulated_glasses(campaign: Campaign) -> list[str]:
     return list(dict.fromkeys(fitted + (glass_ids(campaign) if validates(campaign) else [])))
 
 
-def check(campaign: Campaign, source: str) -> None:
+def check_measured(campaign: Campaign, source: str) -> None:
     """Check the measured diffraction data against the simulated glasses and the file system; raise one ConfigError."""
     simulated = simulated_glasses(campaign)
     for gid, files in campaign.analysis.measured_sq.items():
@@ -89,7 +89,6 @@ def validation_campaign(campaign: Campaign, source: str) -> Campaign | None:
     """The campaign the validation runs: every validation glass, seeds independent of the fit; None without validation."""
     from glassfit.campaign import job_seed  # imported where needed: glassfit.campaign is heavier than this module
 
-    check(campaign, source)
     if not validates(campaign):
         return None
     return dataclasses.replace(campaign, glasses=campaign.analysis.validation_glasses, seed=job_seed(campaign, 0, "validation"))
