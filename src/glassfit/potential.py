@@ -185,43 +185,14 @@ def render(potential: Potential, pairs: Mapping[str, PairTerm], charge: Mapping[
         a, b = term.elements
         if a in index and b in index:
             terms[tuple(sorted((index[a], index[b])))] = term
-    e = potential.electrostatics
-    coul, kspace = _coulomb(e)
-    type_pairs = [(i, j) for i in range(1, len(elements) + 1) for j in range(i, len(elements) + 1)]
     forms = {t.form for t in terms.values()}
     fused = FORMS[next(iter(forms))].fused if len(forms) == 1 else None
-    table = f"table {pairtable.STYLE} {pairtable.POINTS}"
-    sections: list[str] = []
     if potential.smoothing_gamma_A2 is not None:
-        head = [f"pair_style {table}"]
-        coeffs = []
-        for i, j in type_pairs:
-            key = f"P{i}_{j}"
-            sections.append(pairtable.section(key, smoothed_expression(potential, terms.get((i, j))), e.cutoff_A, charge[elements[i - 1]], charge[elements[j - 1]]))
-            coeffs.append(f"pair_coeff {i} {j} {table_file} {key} {e.cutoff_A:g}  # {_label(elements, i, j, terms)}")
-    elif fused and e.family in fused:
-        style, args = fused[e.family]
-        form = FORMS[next(iter(forms))]
-        damping = "" if e.family == "long" else f"{e.damping_invA:g} "
-        head = [f"pair_style {style} {damping}{_cutoffs(potential)}", *kspace]
-        coeffs = [
-            f"pair_coeff {i} {j} {_args(args(terms[(i, j)].coefficients))}  # {terms[(i, j)].pair}" if (i, j) in terms
-            else f"pair_coeff {i} {j} {' '.join(_zero(args(form.zero)))}  # {elements[i - 1]}-{elements[j - 1]} Coulomb only"
-            for i, j in type_pairs
-        ]
+        head, coeffs, sections = _smoothed_lines(potential, terms, charge, elements, table_file)
+    elif fused and potential.electrostatics.family in fused:
+        (head, coeffs), sections = _fused_lines(potential, terms, elements), []
     else:
-        subs = sorted(forms, key=list(FORMS).index)
-        styles = [f"{FORMS[f].native[0]} {potential.cutoff_A:g}" if FORMS[f].native else table for f in subs]  # a table's cutoff is per pair
-        head = [f"pair_style hybrid/overlay {coul} " + " ".join(styles), *kspace]
-        coeffs = [f"pair_coeff * * {coul.split()[0]}"]
-        for (i, j), term in sorted(terms.items()):
-            form = FORMS[term.form]
-            if form.native:
-                coeffs.append(f"pair_coeff {i} {j} {form.native[0]} {_args(form.native[1](term.coefficients))}  # {term.pair}")
-            else:
-                key = f"P{i}_{j}"
-                sections.append(pairtable.section(key, term.energy_expression(), potential.cutoff_A))
-                coeffs.append(f"pair_coeff {i} {j} table {table_file} {key} {potential.cutoff_A:g}  # {term.pair}")
+        head, coeffs, sections = _hybrid_lines(potential, terms, forms, table_file)
     files = {}
     if sections:
         text = f"# glassfit: pair functions tabulated from their formulas ({pairtable.POINTS} points from {pairtable.R_MIN_A} A, {pairtable.STYLE})\n\n" + "\n".join(sections)
@@ -232,6 +203,57 @@ def render(potential: Potential, pairs: Mapping[str, PairTerm], charge: Mapping[
         lines.append(f"mass {index[el]} {potential.species_of(el).mass_g_mol:.6f}  # {el}")
         lines.append(f"set type {index[el]} charge {_charge(charge[el])}  # {el}")
     return Rendered(lines + coeffs, files)
+
+
+Terms = Mapping[tuple[int, int], PairTerm]
+
+
+def _type_pairs(n: int) -> list[tuple[int, int]]:
+    return [(i, j) for i in range(1, n + 1) for j in range(i, n + 1)]
+
+
+def _smoothed_lines(potential: Potential, terms: Terms, charge: Mapping[str, float], elements: list[str], table_file: str) -> tuple[list[str], list[str], list[str]]:
+    """SHIK: every type pair tabulated, short range and Coulomb times the smoothing (head, pair_coeff lines, table sections)."""
+    rc = potential.electrostatics.cutoff_A
+    coeffs, sections = [], []
+    for i, j in _type_pairs(len(elements)):
+        key = f"P{i}_{j}"
+        sections.append(pairtable.section(key, smoothed_expression(potential, terms.get((i, j))), rc, charge[elements[i - 1]], charge[elements[j - 1]]))
+        coeffs.append(f"pair_coeff {i} {j} {table_file} {key} {rc:g}  # {_label(elements, i, j, terms)}")
+    return [f"pair_style table {pairtable.STYLE} {pairtable.POINTS}"], coeffs, sections
+
+
+def _fused_lines(potential: Potential, terms: Terms, elements: list[str]) -> tuple[list[str], list[str]]:
+    """One LAMMPS style computing the form and the Coulomb method in one loop (head, pair_coeff lines)."""
+    e = potential.electrostatics
+    form = FORMS[next(iter(terms.values())).form]
+    style, args = form.fused[e.family]
+    _, kspace = _coulomb(e)
+    damping = "" if e.family == "long" else f"{e.damping_invA:g} "
+    coeffs = [
+        f"pair_coeff {i} {j} {_args(args(terms[(i, j)].coefficients))}  # {terms[(i, j)].pair}" if (i, j) in terms
+        else f"pair_coeff {i} {j} {' '.join(_zero(args(form.zero)))}  # {elements[i - 1]}-{elements[j - 1]} Coulomb only"
+        for i, j in _type_pairs(len(elements))
+    ]
+    return [f"pair_style {style} {damping}{_cutoffs(potential)}", *kspace], coeffs
+
+
+def _hybrid_lines(potential: Potential, terms: Terms, forms: set[str], table_file: str) -> tuple[list[str], list[str], list[str]]:
+    """hybrid/overlay of the Coulomb style and one sub-style per form: native where LAMMPS has one, else a table."""
+    coul, kspace = _coulomb(potential.electrostatics)
+    cutoff = potential.cutoff_A
+    subs = [f"{FORMS[f].native[0]} {cutoff:g}" if FORMS[f].native else f"table {pairtable.STYLE} {pairtable.POINTS}"  # a table's cutoff is per pair
+            for f in sorted(forms, key=list(FORMS).index)]
+    coeffs, sections = [f"pair_coeff * * {coul.split()[0]}"], []
+    for (i, j), term in sorted(terms.items()):
+        form = FORMS[term.form]
+        if form.native:
+            coeffs.append(f"pair_coeff {i} {j} {form.native[0]} {_args(form.native[1](term.coefficients))}  # {term.pair}")
+        else:
+            key = f"P{i}_{j}"
+            sections.append(pairtable.section(key, term.energy_expression(), cutoff))
+            coeffs.append(f"pair_coeff {i} {j} table {table_file} {key} {cutoff:g}  # {term.pair}")
+    return [" ".join(["pair_style hybrid/overlay", coul, *subs]), *kspace], coeffs, sections
 
 
 def _zero(values: list[float]) -> list[str]:
