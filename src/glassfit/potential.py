@@ -13,7 +13,7 @@ How it is rendered (:func:`lammps_lines`), fastest exact choice first:
 - with smoothing (SHIK): one ``table`` section per type pair, short-range and Coulomb times the smoothing function,
   as lammps-tablegen's SHIK tables define them.
 
-Tables rather than LAMMPS's analytic ``pair_style lepton``: 5.7x faster on SHIK (bench/bench_forms.py), at an
+Tables rather than LAMMPS's analytic ``pair_style lepton``: 4.2x faster on SHIK (bench/bench_forms.py), at an
 error stated in glassfit.pairtable.ACCURACY.
 """
 
