@@ -8,7 +8,7 @@ DEMO_CONFIG ?= config/demo.yaml
 CONFIG ?= config/config.yaml
 WORKDIR ?= .
 
-.PHONY: install profiles demo test report bench clean-demo
+.PHONY: install profiles link-profiles demo test report bench clean-demo
 
 install: $(STAMP) profiles
 
@@ -16,6 +16,10 @@ install: $(STAMP) profiles
 # `snakemake --profile slurm` works as typed; refuses, and changes nothing, if a different profile of that name exists.
 profiles: $(STAMP)
 	$(PY) -m glassfit.profiles
+
+# The same for `make demo` and `make test`, which go on (with the reason printed) if a different profile of that name exists.
+link-profiles: $(STAMP)
+	-@$(PY) -m glassfit.profiles
 
 # torch is installed first, pinned, so that no CUDA build of several GB is pulled in as a dependency.
 $(STAMP): pyproject.toml
@@ -25,11 +29,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) link-profiles
 	$(VENV)/bin/snakemake --profile profiles/local --configfile $(DEMO_CONFIG)
 	$(VENV)/bin/glassfit report --configfile $(DEMO_CONFIG)
 
-test: $(STAMP)
+test: $(STAMP) link-profiles
 	$(VENV)/bin/pytest
 
 # The Snakemake HTML report of a campaign (every figure and table of final/, with captions and provenance), for the

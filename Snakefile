@@ -27,4 +27,5 @@ report: "workflow/report/workflow.rst"
 rule all:
     input:
         final_targets(),
+        every_run if CAMPAIGN.fit else [],
     default_target: True

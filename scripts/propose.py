@@ -6,6 +6,7 @@ from glassfit import campaign as gc, logs, proposal
 log = logs.setup(snakemake.log[0])
 campaign = snakemake.params.campaign
 iteration = int(snakemake.wildcards.iteration)
+proposal.refuse_over_started_md(campaign.results, iteration)
 result = proposal.make(pd.read_csv(snakemake.input.dataset), campaign, iteration, gc.job_seed(campaign, iteration, "propose"))
 proposal.write(result, dict(snakemake.output.items()))
 info, best = result.info, result.info["recommendation"]

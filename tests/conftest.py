@@ -55,6 +55,20 @@ SHORT_PROTOCOL = [
 ]
 
 
+def worktree_status() -> str:
+    """`git status --porcelain` of the repository (untracked files included), and every file under its (ignored) results/
+    and .snakemake/ with its modification time: what a user's `make demo` left there must stay as it was."""
+    import subprocess
+
+    proc = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT, capture_output=True, text=True)
+    kept = [f"{p.relative_to(ROOT)} {p.stat().st_mtime_ns}" for d in ("results", ".snakemake") for p in sorted((ROOT / d).rglob("*")) if p.is_file()]
+    return (proc.stdout if proc.returncode == 0 else "") + "\n".join(kept)
+
+
+#: the work tree when the session started (tests/test_zz_worktree.py compares it with the end)
+WORKTREE_AT_START = worktree_status()
+
+
 def default_sigint() -> None:
     """preexec_fn of a workflow started in the background: Ctrl-C (SIGINT) acts on it as on a terminal's foreground
     job. A non-interactive shell starts background commands (`make test &`) with SIGINT ignored, and Python keeps an
@@ -77,6 +91,13 @@ def changed(config: dict, **changes) -> dict:
 def tiny(**changes) -> dict:
     """A copy of TINY with dotted-key changes, e.g. ``tiny(**{"md.max_volume_factor": 1.01})``."""
     return changed(TINY, **changes)
+
+
+def shipped_file(tmp_path: Path, name: str, **changes) -> Path:
+    """A shipped config written into tmp_path (absolute table paths), so that a workflow runs there, never in the repository."""
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(shipped(name, **changes), sort_keys=False))
+    return path
 
 
 def shipped(name: str, **changes) -> dict:

@@ -3,7 +3,7 @@ import subprocess
 import sys
 
 import pandas as pd
-from conftest import ROOT
+from conftest import ROOT, shipped_file
 
 from glassfit import campaign as gc, config
 
@@ -12,18 +12,19 @@ from glassfit import campaign as gc, config
 HEAVY = ("torch", "botorch", "gpytorch", "cma", "matplotlib", "scipy.stats", "ovito", "MDAnalysis")
 
 
-def test_a_dry_run_imports_no_heavy_library():
+def test_a_dry_run_imports_no_heavy_library(tmp_path):
+    published = shipped_file(tmp_path, "config")
     code = (
         "import sys\n"
         "from snakemake.cli import main\n"
-        "sys.argv = ['snakemake', '-n', '--quiet', 'all', '--cores', '1']\n"
+        f"sys.argv = ['snakemake', '-n', '--quiet', 'all', '--cores', '1', '--snakefile', {str(ROOT / 'Snakefile')!r}, '--configfile', {str(published)!r}]\n"
         "try:\n"
         "    main()\n"
         "except SystemExit as e:\n"
         "    assert not e.code, e.code\n"
         f"print('HEAVY:', ' '.join(m for m in {HEAVY!r} if m in sys.modules))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip().splitlines()[-1] == "HEAVY:"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from glassfit import profiles
-from conftest import ROOT
+from conftest import ROOT, shipped_file
 
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 
@@ -22,13 +22,15 @@ def env_with_config_home(tmp_path: Path) -> dict:
 
 def test_short_profile_names_work_after_install(tmp_path):
     env = env_with_config_home(tmp_path)
-    before = subprocess.run([str(SNAKEMAKE), "--profile", "slurm", "-n"], cwd=ROOT, env=env, capture_output=True, text=True)
+    demo = shipped_file(tmp_path, "demo")  # run in tmp_path: the repository's results/ (e.g. after make demo) plays no part
+    before = subprocess.run([str(SNAKEMAKE), "--profile", "slurm", "-n"], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert before.returncode != 0 and "profile directory given (slurm), but no profile.yaml" in before.stderr
     install = subprocess.run([sys.executable, "-m", "glassfit.profiles"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert install.returncode == 0, install.stderr
     assert (tmp_path / "config/snakemake/slurm").resolve() == (ROOT / "profiles/slurm").resolve()
     for name in ("slurm", "local"):
-        proc = subprocess.run([str(SNAKEMAKE), "--profile", name, "-n", "--configfile", "config/demo.yaml"], cwd=ROOT, env=env, capture_output=True, text=True)
+        proc = subprocess.run([str(SNAKEMAKE), "--profile", name, "-n", "--snakefile", str(ROOT / "Snakefile"), "--configfile", str(demo)],
+                              cwd=tmp_path, env=env, capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr[-3000:]
         assert f"Using profile {name} for setting default command line arguments" in proc.stdout + proc.stderr
         assert "validate_simulate" in proc.stdout

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from glassfit import config, learn
-from conftest import ROOT, default_sigint, tiny
+from conftest import ROOT, default_sigint, shipped_file, tiny
 
 pytestmark = pytest.mark.workflow
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
@@ -56,7 +56,9 @@ def properties_files(results: Path) -> dict[Path, int]:
 
 
 def test_dry_run_of_published_campaign_lists_iteration_zero(tmp_path):
-    proc = subprocess.run([str(SNAKEMAKE), "-n", "--cores", "1"], cwd=ROOT, capture_output=True, text=True)
+    published = shipped_file(tmp_path, "config")
+    proc = subprocess.run([str(SNAKEMAKE), "-n", "--cores", "1", "--snakefile", str(ROOT / "Snakefile"), "--configfile", str(published)],
+                          cwd=tmp_path, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
     stats = dict(
         line.split()[:2] for line in proc.stdout.split("Job stats:")[1].split("Reasons:")[0].splitlines()[3:] if len(line.split()) == 2

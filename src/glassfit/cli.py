@@ -70,6 +70,49 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _verify(args: argparse.Namespace) -> int:
+    """A campaign folder against itself (and its config, with --configfile): one line per problem, exit 1 if any."""
+    import dataclasses
+
+    from glassfit import verify
+    from glassfit.model import Campaign, from_dict
+
+    results = Path(args.results)
+    if args.configfile:
+        campaign = config.load(args.configfile)
+        if results.name != campaign.name:
+            print(f"glassfit verify: {results} is not the folder of campaign {campaign.name!r} ({args.configfile})", file=sys.stderr)
+            return 2
+        campaign = dataclasses.replace(campaign, results_dir=str(results.parent))
+    elif (results / "campaign.json").is_file():
+        try:
+            campaign = from_dict(Campaign, json.loads((results / "campaign.json").read_text()))
+        except (ValueError, KeyError, TypeError) as error:
+            print(f"{results / 'campaign.json'}: damaged ({type(error).__name__}); give --configfile to check the folder against its config", file=sys.stderr)
+            return 1
+        campaign = dataclasses.replace(campaign, results_dir=str(results.parent))
+    else:
+        print(f"glassfit verify: {results}: no campaign.json; give the campaign's --configfile", file=sys.stderr)
+        return 2
+    problems = [str(p) for p in verify.check(campaign)]
+    workdir = Path(args.directory or ".").resolve()
+    locks = workdir / ".snakemake" / "locks"
+    if locks.is_dir() and any(locks.iterdir()) and not live_snakemake(workdir):
+        problems.append(f"{locks}: a stale lock (no Snakemake runs in {workdir}); run glassfit recover (with your --configfile and --profile)")
+    for line in problems:
+        print(line)
+    if not problems:
+        print(f"{results}: ok ({len(layout_runs(results))} MD runs checked)")
+    return 1 if problems else 0
+
+
+def layout_runs(results: Path) -> list[Path]:
+    """Every run's properties.json of a campaign folder (iterations and validation)."""
+    from glassfit import layout
+
+    return [f for stage in [layout.iteration_name(i) for i in layout.iterations(results)] + ["validation"] for f in layout.run_files(results, stage)]
+
+
 #: Job names the SLURM executor plugin gives its jobs: the run's UUID, optionally after --slurm-jobname-prefix.
 _RUN_UUID = re.compile(r"^(?:[A-Za-z0-9_-]{1,50}_)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -155,6 +198,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("results", help="the campaign's results folder, e.g. results/borosilicate")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_status)
+    p = sub.add_parser(
+        "verify",
+        help="check a campaign folder against itself and its config: one line per problem (what, and what to do)",
+        description="Every properties.json parses and belongs to its folder, no run of a finished iteration is missing, "
+        "every gathered table agrees with its runs, campaign.json agrees with the config (--configfile) on every key "
+        "that changes physics, no stale lock. Exits 1 if there is a problem. Snakemake runs the same check at start.",
+    )
+    p.add_argument("results", help="the campaign's results folder, e.g. results/borosilicate")
+    p.add_argument("--configfile", help="the campaign's config (default: compare with campaign.json only)")
+    p.add_argument("--directory", help="the working directory snakemake runs in (for the lock), default: here")
+    p.set_defaults(func=_verify)
     p = sub.add_parser("check", help="validate a config file and the tables it names (a YAML error names its line)")
     p.add_argument("--configfile", default="config/config.yaml")
     p.set_defaults(func=_check)

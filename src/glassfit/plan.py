@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from glassfit import config
+from glassfit import config, layout
 from glassfit.files import read_json
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def next_iteration(results: Path) -> int:
     """The iteration after the last one whose dataset exists (0 for a campaign that has not finished iteration 0)."""
-    done = [int(p.parent.name[5:]) for p in results.glob("iter-[0-9][0-9]/dataset.csv")]
+    done = [i for i in layout.iterations(results) if layout.iteration_file(results, i, layout.DATASET).is_file()]
     return max(done) + 1 if done else 0
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from glassfit import learn
+from glassfit import layout, learn
 from glassfit.files import read_json, write_csv, write_json
 from glassfit.model import Campaign
 
@@ -61,6 +61,20 @@ def make(dataset: pd.DataFrame, campaign: Campaign, iteration: int, seed: int) -
     return Proposal(candidates, predictions, ranking, info)
 
 
+class ProposalOverStartedMD(RuntimeError):
+    """An iteration's candidates are gone but its MD has started: a new proposal would not match the runs."""
+
+
+def refuse_over_started_md(results: str | Path, iteration: int) -> None:
+    """Stop with one line if iteration NN already has MD runs: its candidates.csv must be restored, not proposed again."""
+    started = layout.run_files(results, layout.iteration_name(iteration))
+    if started:
+        raise ProposalOverStartedMD(
+            f"{layout.iteration_file(results, iteration, layout.CANDIDATES)} is missing but {len(started)} MD run(s) of that iteration exist "
+            f"(e.g. {started[0].parent}): restore the iteration's candidates.csv and proposal files from a copy; glassfit never proposes again over finished MD"
+        )
+
+
 def write(proposal: Proposal, outputs: dict[str, str | Path]) -> None:
     """Write the four files (each complete or absent)."""
     write_csv(outputs["candidates"], proposal.candidates)
@@ -71,7 +85,7 @@ def write(proposal: Proposal, outputs: dict[str, str | Path]) -> None:
 
 def latest(results: str | Path) -> tuple[pd.DataFrame, dict] | None:
     """The newest ranking.csv and proposal.json of a campaign (the recommendation for its newest dataset), if any."""
-    found = sorted(Path(results).glob("iter-[0-9][0-9]/ranking.csv"))
-    if not found:
+    ranking = layout.latest(results, layout.RANKING)
+    if ranking is None:
         return None
-    return pd.read_csv(found[-1]), read_json(found[-1].with_name("proposal.json"))
+    return pd.read_csv(ranking), read_json(ranking.with_name(layout.PROPOSAL))

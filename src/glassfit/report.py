@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Sequence
 
 import matplotlib
 
@@ -12,7 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from glassfit import campaign as gc, learn, potential, validation  # noqa: E402
+from glassfit import campaign as gc, layout, learn, potential, validation  # noqa: E402
 from glassfit.files import read_json, write_csv, write_text  # noqa: E402
 from glassfit.learn.objective import pareto_targets, term_column  # noqa: E402
 from glassfit.learn.settings import inert_glasses  # noqa: E402
@@ -21,19 +23,33 @@ from glassfit.model import Campaign  # noqa: E402
 START = "i00c00"  # the initial design's first candidate is the start set
 
 
-def history(dataset: pd.DataFrame, campaign: Campaign, results: str | Path | None = None) -> pd.DataFrame:
+@dataclass(frozen=True)
+class FinalInputs:
+    """Every file rule final reads (each declared as its input): the last dataset and its ranking and proposal, the
+    initial design, and every iteration's ranking and predictions."""
+
+    dataset: Path
+    ranking: Path
+    proposal: Path
+    design: Path
+    rankings: tuple[Path, ...]
+    predictions: tuple[Path, ...]
+
+
+def history(dataset: pd.DataFrame, campaign: Campaign, rankings: Sequence[str | Path] = ()) -> pd.DataFrame:
     """Per iteration: MD runs so far, the best observed objective so far, and the set recommended after it.
 
     The recommendation after iteration NN (best posterior-mean objective among the sets evaluated so far) is the
-    first row of iter-(NN+1)/ranking.csv, when `results` is given and that file exists.
+    first row of iter-(NN+1)/ranking.csv, when ``rankings`` has it.
     """
     objective = learn.objective(dataset, campaign)
+    by_iteration = {layout.iteration_of(Path(r).parent): Path(r) for r in rankings}
     rows, runs, best = [], 0, np.inf
     for it, group in dataset.groupby("iteration", sort=True):
         runs += int(group["n_ok"].sum() + group["n_failed"].sum())
         best = min(best, float(objective.loc[group["candidate"].astype(str).unique()].min()))
         row = {"iteration": int(it), "md_runs": runs, "candidates": int(group["candidate"].nunique()), "best_objective": best}
-        ranking = Path(results) / f"iter-{int(it) + 1:02d}" / "ranking.csv" if results else None
+        ranking = by_iteration.get(int(it) + 1)
         if ranking is not None and ranking.exists():
             top = pd.read_csv(ranking).iloc[0]
             row.update(recommended=str(top["candidate"]), recommended_predicted=float(top["predicted_objective"]),
@@ -42,19 +58,18 @@ def history(dataset: pd.DataFrame, campaign: Campaign, results: str | Path | Non
     return pd.DataFrame(rows)
 
 
-def prediction_accuracy(dataset: pd.DataFrame, results: str | Path, campaign: Campaign) -> pd.DataFrame:
+def prediction_accuracy(dataset: pd.DataFrame, predictions: Sequence[str | Path], campaign: Campaign) -> pd.DataFrame:
     """Per iteration from 1 on: RMSE of the targets the surrogate predicted for its candidates vs their MD.
 
     The honest test of a surrogate: predictions.csv was written before the candidates were simulated.
     """
     rows = []
-    for path in sorted(Path(results).glob("iter-[0-9][0-9]/predictions.csv")):
-        predicted = pd.read_csv(path)
-        if predicted.empty:
+    for path in map(Path, predictions):
+        if not path.is_file() or (predicted := pd.read_csv(path)).empty:
             continue
         merged = predicted.merge(dataset.assign(candidate=dataset["candidate"].astype(str)), on=["candidate", "glass"],
                                  suffixes=("_predicted", ""))
-        row = {"iteration": int(path.parent.name[5:])}
+        row = {"iteration": layout.iteration_of(path.parent)}
         for prop in (t.name for t in campaign.targets):
             if f"{prop}_mean_predicted" in merged.columns:
                 err = (merged[f"{prop}_mean_predicted"] - merged[f"{prop}_mean"]).dropna()
@@ -63,9 +78,9 @@ def prediction_accuracy(dataset: pd.DataFrame, results: str | Path, campaign: Ca
     return pd.DataFrame(rows)
 
 
-def plot_convergence(dataset: pd.DataFrame, campaign: Campaign, out: str | Path, results: str | Path | None = None) -> None:
+def plot_convergence(dataset: pd.DataFrame, campaign: Campaign, out: str | Path, rankings: Sequence[str | Path] = ()) -> None:
     """Objective of every evaluated set against MD runs spent, the best observed so far and the recommended set."""
-    hist = history(dataset, campaign, results)
+    hist = history(dataset, campaign, rankings)
     objective = learn.objective(dataset, campaign)
     per_candidate = dataset.groupby("candidate", sort=False).agg(iteration=("iteration", "first"))
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
@@ -161,12 +176,12 @@ def best_potential_file(campaign: Campaign, values: dict[str, float], candidate:
     return potential.include_file(p, pairs, charges, gc.elements(campaign), header, "potential.table")
 
 
-def summary(dataset: pd.DataFrame, ranking: pd.DataFrame, campaign: Campaign, stop_reason: str | None, results: str | Path) -> str:
+def summary(dataset: pd.DataFrame, ranking: pd.DataFrame, campaign: Campaign, stop_reason: str | None, inputs: FinalInputs) -> str:
     names = [t.name for t in campaign.tunables]
     start = {t.name: t.start for t in campaign.tunables}
     best = ranking.iloc[0]
     by_id = ranking.set_index("candidate")
-    hist = history(dataset, campaign, results)
+    hist = history(dataset, campaign, inputs.rankings)
     errors = learn.glass_errors(dataset, campaign)  # the whole dataset: inert glasses take their reference runs
     errors = errors[errors["candidate"] == str(best["candidate"])]
     observed_best = learn.objective(dataset, campaign).idxmin()
@@ -208,7 +223,7 @@ def summary(dataset: pd.DataFrame, ranking: pd.DataFrame, campaign: Campaign, st
         + " | ".join(f"prediction RMSE {t.symbol}" for t in campaign.targets) + " |",
         "| --- " * (4 + len(campaign.targets)) + "|",
     ]
-    accuracy = prediction_accuracy(dataset, results, campaign)
+    accuracy = prediction_accuracy(dataset, inputs.predictions, campaign)
     accuracy = accuracy.set_index("iteration") if len(accuracy) else pd.DataFrame()
 
     def fmt(v, spec):
@@ -243,24 +258,23 @@ def _value(v) -> str:
     return "—" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:.4f}"
 
 
-def write_final(dataset_file: str | Path, ranking_file: str | Path, campaign: Campaign, outputs: dict[str, str]) -> learn.Recommendation:
+def write_final(inputs: FinalInputs, campaign: Campaign, outputs: dict[str, str]) -> learn.Recommendation:
     """Write every final product from the last dataset and its ranking (iter-NN/ranking.csv); returns the recommendation."""
-    dataset = pd.read_csv(dataset_file)
-    results = Path(dataset_file).parent.parent
-    ranking = pd.read_csv(ranking_file)
+    dataset = pd.read_csv(inputs.dataset)
+    ranking = pd.read_csv(inputs.ranking)
     best = learn.recommendation(ranking, campaign)
     write_csv(outputs["best"], ranking)
     include = best_potential_file(campaign, best.parameters, best.candidate)
     write_text(outputs["potential"], "\n".join(include.lines) + "\n")
     for text in include.files.values():  # the table the include file names (potential.table), when the potential has one
         write_text(outputs["potential_table"], text)
-    plot_convergence(dataset, campaign, outputs["convergence"], results)
+    plot_convergence(dataset, campaign, outputs["convergence"], inputs.rankings)
     plot_properties(dataset, campaign, best.candidate, outputs["properties"])
     if "pareto" in outputs:
-        kinds = pd.read_csv(results / "iter-00" / "candidates.csv").set_index("candidate")["kind"]
+        kinds = pd.read_csv(inputs.design).set_index("candidate")["kind"]
         front = learn.pareto_flags(ranking, campaign).assign(kind=lambda t: t["candidate"].map(kinds).fillna("proposed"))
         write_csv(outputs["pareto"], front.sort_values(["pareto_optimal", f"predicted_{term_column(pareto_targets(campaign)[0])}"], ascending=[False, True]))
         plot_pareto(front, kinds, campaign, outputs["pareto_plot"])
-    stop = read_json(Path(ranking_file).with_name("proposal.json")).get("stop_reason")
-    write_text(outputs["summary"], summary(dataset, ranking, campaign, stop, results))
+    stop = read_json(inputs.proposal).get("stop_reason")
+    write_text(outputs["summary"], summary(dataset, ranking, campaign, stop, inputs))
     return best

@@ -7,15 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from glassfit import campaign as gc, learn, proposal
+from glassfit import campaign as gc, layout, learn, proposal
 from glassfit.files import read_json
 from glassfit.model import Campaign, from_dict
 
-SNAPSHOT = "campaign.json"
-
-
-def iteration_dirs(results: Path) -> list[Path]:
-    return sorted(p for p in results.glob("iter-[0-9][0-9]") if p.is_dir())
+SNAPSHOT = layout.CAMPAIGN_JSON
 
 
 def status(results: str | Path) -> dict:
@@ -27,21 +23,21 @@ def status(results: str | Path) -> dict:
     campaign = from_dict(Campaign, read_json(results / SNAPSHOT))
     runs = {"expected": 0, "ok": 0, "failed": 0}
     iterations, stop_reason, last_dataset = [], None, None
-    for d in iteration_dirs(results):
-        it = int(d.name[5:])
-        if (d / "proposal.json").exists():
-            stop_reason = read_json(d / "proposal.json").get("stop_reason") or stop_reason
-        if not (d / "candidates.csv").exists():
+    for it in layout.iterations(results):
+        d = layout.iteration_dir(results, it)
+        if (d / layout.PROPOSAL).exists():
+            stop_reason = read_json(d / layout.PROPOSAL).get("stop_reason") or stop_reason
+        if not (d / layout.CANDIDATES).exists():
             continue
-        table = pd.read_csv(d / "candidates.csv")
+        table = pd.read_csv(d / layout.CANDIDATES)
         n_candidates = len(table)
         runs["expected"] += len(gc.iteration_runs(campaign, table, it))
-        for f in d.glob("runs/*/*/r*/properties.json"):
+        for f in layout.run_files(results, d.name):
             runs["ok" if read_json(f)["status"] == "ok" else "failed"] += 1
-        done = (d / "dataset.csv").exists()
+        done = (d / layout.DATASET).exists()
         iterations.append({"iteration": it, "candidates": n_candidates, "complete": done})
         if done:
-            last_dataset = d / "dataset.csv"
+            last_dataset = d / layout.DATASET
     runs["pending"] = runs["expected"] - runs["ok"] - runs["failed"]
     out = {
         "campaign": campaign.name,

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pandas as pd
 
-from glassfit import campaign as gc, validation as gv
+from glassfit import campaign as gc, layout, validation as gv, verify
 from glassfit.analysis import workflow as aw
 from glassfit.config import ConfigError, resolve
 from glassfit.potential import needs_table
@@ -35,7 +35,12 @@ wildcard_constraints:
 
 
 def run_dir(iteration, candidate, glass, replica):
-    return f"{RESULTS}/iter-{iteration}/runs/{candidate}/{glass}/r{replica}"
+    return str(layout.run_dir(RESULTS, layout.iteration_name(iteration), candidate, glass, replica))
+
+
+def iteration_file(iteration, name):
+    """A file of an iteration's folder (glassfit.layout: candidates.csv, dataset.csv, ranking.csv ...)."""
+    return str(layout.iteration_file(RESULTS, iteration, name))
 
 
 def iteration_runs(wildcards):
@@ -54,6 +59,28 @@ def iteration_runs(wildcards):
     ]
 
 
+def md_inputs(stage):
+    """The inputs of one MD run of a stage (iter-NN or validation), or none once its properties.json exists: a finished run
+    never depends on a file that is rebuilt or looks newer upstream (a copy, a redone table), so it is never redone."""
+
+    def inputs(wildcards):
+        folder = f"iter-{wildcards.iteration}" if stage == "iteration" else "validation"
+        if os.path.exists(layout.run_dir(RESULTS, folder, wildcards.candidate, wildcards.glass, wildcards.replica) / layout.PROPERTIES):
+            return {}
+        structures = f"{RESULTS}/structures" if stage == "iteration" else f"{RESULTS}/validation/structures"
+        candidates = iteration_file(wildcards.iteration, layout.CANDIDATES) if stage == "iteration" else f"{RESULTS}/validation/candidates.csv"
+        return {"candidates": ancient(candidates), "structure": ancient(f"{structures}/{wildcards.glass}/r{wildcards.replica}.data")}
+
+    return inputs
+
+
+def proposal_inputs(wildcards):
+    """The dataset a proposal is made from, or nothing once the proposal exists: a proposal is made once."""
+    if os.path.exists(iteration_file(wildcards.iteration, layout.CANDIDATES)):
+        return {}
+    return {"dataset": ancient(iteration_file(previous(wildcards.iteration), layout.DATASET))}
+
+
 def previous(iteration):
     return f"{int(iteration) - 1:02d}"
 
@@ -66,14 +93,34 @@ def dataset_inputs(wildcards):
     return inputs
 
 
-def final_dataset(wildcards):
-    """The dataset of the last iteration: the one after which the proposal checkpoint proposed nothing."""
+def last_iteration(wildcards):
+    """The last iteration: the one after which the proposal checkpoint proposed nothing."""
     iteration = 1
     while True:
         proposal = checkpoints.propose.get(iteration=f"{iteration:02d}").output.candidates
         if pd.read_csv(proposal).empty:
-            return f"{RESULTS}/iter-{iteration - 1:02d}/dataset.csv"
+            return iteration - 1
         iteration += 1
+
+
+def final_dataset(wildcards):
+    """The dataset of the last iteration."""
+    return iteration_file(last_iteration(wildcards), layout.DATASET)
+
+
+def final_inputs(wildcards):
+    """Every file rule final reads: the last dataset, the ranking and proposal made from it (the empty one), the initial
+    design, and every iteration's ranking and predictions (the convergence figure and the summary's history)."""
+    last = last_iteration(wildcards)
+    proposals = range(1, last + 2)
+    return {
+        "dataset": iteration_file(last, layout.DATASET),
+        "ranking": iteration_file(last + 1, layout.RANKING),
+        "proposal": iteration_file(last + 1, layout.PROPOSAL),
+        "design": iteration_file(0, layout.CANDIDATES),
+        "rankings": [iteration_file(i, layout.RANKING) for i in proposals],
+        "predictions": [iteration_file(i, layout.PREDICTIONS) for i in proposals],
+    }
 
 
 # learn.mode pareto: the density/B4 trade-off of the evaluated sets, as a table and a figure.
@@ -89,12 +136,6 @@ TABLE_OUTPUTS = (
     {"potential_table": report(f"{RESULTS}/final/potential.table", caption="../report/potential.rst", category="properties", labels={"what": "LAMMPS pair table"})}
     if needs_table(CAMPAIGN.potential) else {}
 )
-
-
-def final_ranking(wildcards):
-    """The ranking written with the empty proposal: the last dataset's sets, the recommended one first."""
-    last = int(os.path.basename(os.path.dirname(final_dataset(wildcards))).removeprefix("iter-"))
-    return f"{RESULTS}/iter-{last + 1:02d}/ranking.csv"
 
 
 def final_targets():
@@ -142,10 +183,32 @@ def validation_best(wildcards):
 
 def iteration_structures(wildcards):
     """Replica averages of every candidate x glass of every iteration up to the final dataset's."""
-    last = int(os.path.basename(os.path.dirname(final_dataset(wildcards))).removeprefix("iter-"))
+    last = last_iteration(wildcards)
     dirs = []
     for it in range(last + 1):
         for properties in iteration_runs(SimpleNamespace(iteration=f"{it:02d}")):
             candidate, glass = properties.split("/")[-4:-2]
             dirs.append(structure_dir(f"iter-{it:02d}", candidate, glass))
     return list(dict.fromkeys(dirs))
+
+
+# The campaign folder checked against itself and the config before anything runs (glassfit.verify, the same check as
+# `glassfit verify`): a problem that needs a person (a changed physics key, a lost candidates.csv) stops the workflow
+# with one line each; a damaged run or table is moved aside (<file>.damaged) so that exactly it is redone.
+if workflow.is_main_process:
+    PROBLEMS = verify.check(CAMPAIGN)
+    for problem in PROBLEMS:
+        print(f"glassfit: {problem}", file=sys.stderr)
+    if any(p.blocking for p in PROBLEMS):
+        sys.exit(f"glassfit: {sum(p.blocking for p in PROBLEMS)} problem(s) above stop the workflow before it changes anything in {RESULTS}")
+    if not workflow.dryrun:
+        for moved in verify.repair(PROBLEMS):
+            print(f"glassfit: moved aside {moved}: it is redone", file=sys.stderr)
+
+
+def every_run(wildcards):
+    """properties.json of every run of every iteration up to the last: a lost run is redone even when the products exist."""
+    runs = []
+    for it in range(last_iteration(wildcards) + 1):
+        runs += iteration_runs(SimpleNamespace(iteration=f"{it:02d}"))
+    return runs

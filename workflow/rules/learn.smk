@@ -16,9 +16,11 @@ rule dataset:
 # The surrogate (learn.proposer.kind: BoTorch GPs or the MLP ensemble) is fitted to dataset NN-1 inside the
 # checkpoint, once: it ranks the evaluated sets (ranking.csv, the recommended one first) and proposes iteration
 # NN's candidates with their predicted properties (predictions.csv, checked against the MD in the report).
+# A proposal is made once: once it exists it depends on nothing (proposal_inputs), so a rebuilt or newer dataset (a
+# damaged run redone, a copied campaign) never remakes it, and the script refuses to propose over started MD.
 checkpoint propose:
     input:
-        dataset=lambda w: f"{RESULTS}/iter-{previous(w.iteration)}/dataset.csv",
+        unpack(proposal_inputs),
     output:
         candidates=f"{RESULTS}/iter-{{iteration}}/candidates.csv",
         predictions=f"{RESULTS}/iter-{{iteration}}/predictions.csv",

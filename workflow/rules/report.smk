@@ -3,8 +3,7 @@
 
 rule final:
     input:
-        dataset=final_dataset,
-        ranking=final_ranking,
+        unpack(final_inputs),
     output:
         best=report(f"{RESULTS}/final/best.csv", caption="../report/best.rst", category="convergence", labels={"what": "ranking of every evaluated set"}),
         potential=report(f"{RESULTS}/final/potential.lammps", caption="../report/potential.rst", category="properties", labels={"what": "LAMMPS potential file"}),

@@ -25,10 +25,11 @@ rule structure:
         "../../scripts/structure.py"
 
 
+# Finished MD is never redone: a run depends on its candidates and structure only until its properties.json exists, and
+# then on nothing (md_inputs), so neither fresh file times (a copied campaign) nor a table rebuilt upstream redo it.
 rule simulate:
     input:
-        candidates=f"{RESULTS}/iter-{{iteration}}/candidates.csv",
-        structure=f"{RESULTS}/structures/{{glass}}/r{{replica}}.data",
+        unpack(md_inputs("iteration")),
     output:
         f"{RESULTS}/iter-{{iteration}}/runs/{{candidate}}/{{glass}}/r{{replica}}/properties.json",
     log:

@@ -30,8 +30,7 @@ rule validation_candidates:
 
 use rule simulate as validate_simulate with:
     input:
-        candidates=f"{RESULTS}/validation/candidates.csv",
-        structure=f"{RESULTS}/validation/structures/{{glass}}/r{{replica}}.data",
+        unpack(md_inputs("validation")),
     output:
         f"{RESULTS}/validation/runs/{{candidate}}/{{glass}}/r{{replica}}/properties.json",
     log:

@@ -1,0 +1,194 @@
+"""A campaign folder checked against itself and its config: every problem in one line, with what to do.
+
+What is checked (cheap: it reads each run's small properties.json once):
+
+- ``campaign.json`` parses and agrees with the config on every key that changes the physics of a run (potential,
+  MD protocol and settings, system size, seed, compositions);
+- every iteration whose MD has started still has its ``candidates.csv``;
+- every ``properties.json`` parses and belongs to its folder (candidate, glass, replica);
+- no run of a finished iteration is missing;
+- every ``runs.csv``, ``evaluations.csv`` and ``dataset.csv`` parses and agrees with the runs it was built from.
+
+A problem either blocks (the workflow stops: a file must be restored or the config put back) or is repaired by the
+workflow itself: a damaged run or table is moved aside (``<name>.damaged``) so that Snakemake redoes exactly that run
+or rebuilds that table; a missing run is redone. Finished MD is never redone or overwritten otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from glassfit import campaign as gc, layout
+from glassfit.model import Campaign, from_dict, to_dict
+
+#: the parts of a campaign that change what a run computes (a new value would mix runs of different physics)
+PHYSICS = ("seed", "potential", "others", "system.atoms", "system.start_density_g_cm3", "system.min_separation_A",
+           "md.settings", "md.protocol", "md.fallback", "md.b4_cutoff_A")
+#: the tables an iteration gathers from its runs (rebuilt by the workflow when damaged)
+GATHERED = (layout.RUNS, layout.EVALUATIONS, layout.DATASET)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem of a campaign folder: the file, what is wrong, what to do, and whether the workflow must stop."""
+
+    path: Path
+    what: str
+    todo: str
+    blocking: bool
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.what}; {self.todo}"
+
+
+def check(campaign: Campaign) -> list[Problem]:
+    """Every problem of the campaign's results folder, in the order of the folder."""
+    results = Path(campaign.results)
+    if not results.is_dir():
+        return []
+    problems = _campaign_json(campaign, results)
+    for iteration in layout.iterations(results):
+        problems += _iteration(campaign, results, iteration)
+    problems += [p for f in layout.run_files(results, "validation") if (p := _run(f, "validation"))]
+    return problems
+
+
+def repair(problems: list[Problem]) -> list[str]:
+    """Move every damaged file of a non-blocking problem aside (``.damaged``) so the workflow redoes or rebuilds it; what was moved."""
+    moved = []
+    for p in problems:
+        if not p.blocking and p.path.is_file():
+            target = p.path.with_name(p.path.name + ".damaged")
+            n = 1
+            while target.exists():
+                n += 1
+                target = p.path.with_name(f"{p.path.name}.damaged{n}")
+            p.path.rename(target)
+            moved.append(f"{p.path} -> {target.name}")
+    return moved
+
+
+def _campaign_json(campaign: Campaign, results: Path) -> list[Problem]:
+    path = results / layout.CAMPAIGN_JSON
+    if not path.is_file():
+        return []
+    try:
+        before = from_dict(Campaign, json.loads(path.read_text()))
+    except (ValueError, KeyError, TypeError) as error:
+        return [Problem(path, f"damaged ({type(error).__name__}: {str(error).splitlines()[0][:80]})",
+                        "restore it from a copy of the campaign (it records the physics the runs were made with)", True)]
+    old, new = to_dict(before), to_dict(campaign)
+    return [Problem(path, f"{key} was {_short(a)} when the campaign started, the config says {_short(b)}",
+                    "put the config back, or start a new campaign (campaign: <new name>) for new physics", True)
+            for key in PHYSICS for key, a, b in _differences(key, _get(old, key), _get(new, key))]
+
+
+def _iteration(campaign: Campaign, results: Path, iteration: int) -> list[Problem]:
+    folder = layout.iteration_dir(results, iteration)
+    runs = layout.run_files(results, folder.name)
+    candidates_file = folder / layout.CANDIDATES
+    problems = [p for f in runs if (p := _run(f, folder.name))]
+    try:
+        candidates = pd.read_csv(candidates_file)
+    except FileNotFoundError:
+        if runs:
+            problems.append(Problem(candidates_file, f"missing, but {len(runs)} MD run(s) of the iteration exist",
+                                    "restore it from a copy (glassfit never proposes again over finished MD)", True))
+        return problems
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        return problems + [Problem(candidates_file, f"unreadable ({str(error).splitlines()[0][:80]})", "restore it from a copy", True)]
+    expected = set(gc.iteration_runs(campaign, candidates, iteration))
+    found = {layout.run_of(f)[1:] for f in runs}
+    if (folder / layout.DATASET).is_file():  # the iteration had finished: every run it planned must be there
+        problems += [Problem(layout.run_dir(results, folder.name, c, g, r) / layout.PROPERTIES, "missing (the iteration had finished)",
+                             "snakemake redoes this run", False) for c, g, r in sorted(expected - found)]
+    return problems + _gathered(campaign, results, iteration, runs)
+
+
+def _run(path: Path, stage: str) -> Problem | None:
+    """A damaged properties.json: unreadable, or not the run its folder says."""
+    _, candidate, glass, replica = layout.run_of(path)
+    try:
+        props = json.loads(path.read_text())
+        if not isinstance(props, dict):
+            raise ValueError("not a JSON object")
+    except (ValueError, UnicodeDecodeError) as error:
+        return Problem(path, f"damaged ({str(error).splitlines()[0][:80]})", "the workflow moves it aside and redoes this run", False)
+    found = (props.get("candidate"), props.get("glass"), props.get("replica"), props.get("status") in ("ok", "failed"))
+    if found != (candidate, glass, replica, True):
+        return Problem(path, f"is not run {stage}/{candidate}/{glass}/r{replica} (it says {found[0]}/{found[1]}/r{found[2]}, status {props.get('status')})",
+                       "the workflow moves it aside and redoes this run", False)
+    return None
+
+
+def _gathered(campaign: Campaign, results: Path, iteration: int, runs: list[Path]) -> list[Problem]:
+    """runs.csv, evaluations.csv and dataset.csv of an iteration: readable, and equal to what the runs give."""
+    folder = layout.iteration_dir(results, iteration)
+    problems = []
+    for name in GATHERED:
+        path = folder / name
+        if not path.is_file():
+            continue
+        try:
+            table = pd.read_csv(path)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+            problems.append(Problem(path, f"unreadable ({str(error).splitlines()[0][:80]})", "the workflow moves it aside and rebuilds it from the runs", False))
+            continue
+        if name == layout.DATASET:
+            problems += _dataset_agrees(campaign, results, iteration, path, table)
+        elif name == layout.RUNS and len(table) != len(runs):
+            problems.append(Problem(path, f"lists {len(table)} runs, the folder has {len(runs)}", "the workflow moves it aside and rebuilds it from the runs", False))
+    return problems
+
+
+def _dataset_agrees(campaign: Campaign, results: Path, iteration: int, path: Path, table: pd.DataFrame) -> list[Problem]:
+    """Every iteration up to this one in the dataset, each candidate x glass with the replica means its runs give."""
+    expected = []
+    for it in range(iteration + 1):
+        evaluations = layout.iteration_file(results, it, layout.EVALUATIONS)
+        if not evaluations.is_file():
+            return []  # an earlier table is missing: it is rebuilt first, and this check runs on the next start
+        try:
+            expected.append(pd.read_csv(evaluations))
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError):
+            return []
+    expected = pd.concat(expected, ignore_index=True)
+    key = ["candidate", "glass"]
+    columns = [f"{t.name}_mean" for t in campaign.targets]
+    try:
+        merged = expected.merge(table, on=key, how="outer", suffixes=("", "_dataset"), indicator=True)
+        same = (merged["_merge"] == "both").all() and all(
+            np.allclose(merged[c].astype(float), merged[f"{c}_dataset"].astype(float), rtol=1e-9, atol=0, equal_nan=True) for c in columns)
+    except (KeyError, ValueError, TypeError):
+        same = False
+    if same:
+        return []
+    return [Problem(path, f"disagrees with the evaluations of iterations 0-{iteration} (rows lost or changed)", "the workflow moves it aside and rebuilds it from the runs", False)]
+
+
+def _get(data: dict, key: str):
+    for part in key.split("."):
+        data = data.get(part) if isinstance(data, dict) else None
+    return data
+
+
+def _differences(key: str, a, b):
+    """(dotted key, old, new) of every leaf where two JSON-like values differ."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in dict.fromkeys([*a, *b]):
+            yield from _differences(f"{key}.{k}", a.get(k), b.get(k))
+    elif isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)):
+            yield from _differences(f"{key}[{i}]", x, y)
+    elif a != b:
+        yield key, a, b
+
+
+def _short(value) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
