@@ -154,3 +154,19 @@ def test_a_changed_physics_key_is_named_by_verify_and_the_workflow(copied):
     assert dry.returncode != 0 and line in dry.stderr and "stop the workflow" in dry.stderr
     status = json.loads(subprocess.run([str(GLASSFIT), "status", str(copied / "results/tiny"), "--json"], capture_output=True, text=True).stdout)
     assert status["md_runs"]["pending"] == 0  # nothing was touched
+
+
+def test_extending_a_finished_campaign_redoes_only_the_validation_of_the_new_best(copied):
+    """README: raise learn.iterations, remove the last (empty) iteration and final/: only new work is planned."""
+    config = yaml.safe_load((copied / "config.yaml").read_text())
+    config["learn"]["iterations"] = 3
+    (copied / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    results = copied / "results/tiny"
+    shutil.rmtree(results / "iter-02")
+    shutil.rmtree(results / "final")
+    dry = snakemake(copied, "-n")
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    planned = jobs(dry)
+    # the new proposal; the validation of best (which may change: 1 glass x 2 replicas), never start's, whose set is the same
+    assert planned.get("propose") == 1 and planned.get("validate_simulate") == 2, planned
+    assert "simulate" not in planned  # no earlier iteration's MD

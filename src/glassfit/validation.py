@@ -118,6 +118,32 @@ def candidates(campaign: Campaign, best: pd.DataFrame | None = None) -> pd.DataF
     return pd.DataFrame(rows)
 
 
+def run_is_current(campaign: Campaign, properties: str | Path, label: str) -> bool:
+    """Whether a finished validation run was made with the parameters its label stands for now.
+
+    A named set (start, a set of a potential table) always stands for the same parameters; ``best`` for the first row
+    of final/best.csv, unknown while final/ is being remade (an extended campaign), when its runs are redone.
+    """
+    import math
+
+    from glassfit.files import read_json
+
+    if label == "best":
+        best = Path(campaign.results) / "final" / "best.csv"
+        if not best.is_file():
+            return False
+        row = pd.read_csv(best).iloc[0]
+        expected = {t.name: float(row[t.name]) for t in campaign.tunables}
+    else:
+        row = candidates(dataclasses.replace(campaign, analysis=dataclasses.replace(campaign.analysis, validation_sets=(label,)))).iloc[0]
+        expected = {} if row["potential"] else {t.name: float(row[t.name]) for t in campaign.tunables}
+    try:
+        made = read_json(properties).get("parameters", {})
+    except ValueError:
+        return False  # damaged: glassfit.verify moves it aside and it is redone
+    return set(made) == set(expected) and all(math.isclose(made[k], v, rel_tol=1e-12, abs_tol=0.0) for k, v in expected.items())
+
+
 def b2o3_mol_percent(campaign: Campaign) -> dict[str, float]:
     """B2O3 content of each glass of the campaign (mol %)."""
     return {g.id: g.composition.get("B2O3", 0.0) for g in campaign.glasses}

@@ -65,11 +65,14 @@ def md_inputs(stage):
 
     def inputs(wildcards):
         folder = f"iter-{wildcards.iteration}" if stage == "iteration" else "validation"
-        if os.path.exists(layout.run_dir(RESULTS, folder, wildcards.candidate, wildcards.glass, wildcards.replica) / layout.PROPERTIES):
+        done = layout.run_dir(RESULTS, folder, wildcards.candidate, wildcards.glass, wildcards.replica) / layout.PROPERTIES
+        current = stage == "iteration" or not done.exists() or gv.run_is_current(CAMPAIGN, done, wildcards.candidate)
+        if done.exists() and current:
             return {}
         structures = f"{RESULTS}/structures" if stage == "iteration" else f"{RESULTS}/validation/structures"
         candidates = iteration_file(wildcards.iteration, layout.CANDIDATES) if stage == "iteration" else f"{RESULTS}/validation/candidates.csv"
-        return {"candidates": ancient(candidates), "structure": ancient(f"{structures}/{wildcards.glass}/r{wildcards.replica}.data")}
+        # a validation run of a set that may have changed (best, while final/ is remade) waits for the new candidates.csv
+        return {"candidates": ancient(candidates) if current else candidates, "structure": ancient(f"{structures}/{wildcards.glass}/r{wildcards.replica}.data")}
 
     return inputs
 
