@@ -80,7 +80,7 @@ def changed(config: dict, **changes) -> dict:
     """A copy of a config with dotted-key changes, e.g. ``changed(cfg, **{"md.max_volume_factor": 1.01})``."""
     config = copy.deepcopy(config)
     for key, value in changes.items():
-        *path, last = key.split(".")
+        *path, last = (int(p) if p.isdigit() else p for p in key.split("."))  # a number indexes a list: md.protocol.2.duration_ps
         node = config
         for p in path:
             node = node[p]

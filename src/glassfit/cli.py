@@ -27,6 +27,8 @@ def _status(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     """Validate a config file and every table it names; one line naming file, line and column on a problem."""
     campaign = config.load(args.configfile)
+    for warning in config.resource_warnings(campaign):
+        print(f"glassfit: {args.configfile}: {warning}", file=sys.stderr)
     if campaign.fit:
         print(f"{args.configfile}: ok (campaign {campaign.name}: {len(campaign.glasses)} glasses, {len(campaign.tunables)} tunable parameters)")
     else:
@@ -162,6 +164,7 @@ def _uses_slurm(profile: str | None) -> bool:
 def _recover(args: argparse.Namespace) -> int:
     """After a crash or kill -9: unlock the working directory and cancel the crashed run's SLURM jobs."""
     workdir = Path(args.directory or ".").resolve()
+    config.load(args.configfile)  # a missing or broken config stops here, in one line, before anything is cancelled
     running = live_snakemake(workdir)
     if running and not args.force:
         print(
@@ -174,7 +177,12 @@ def _recover(args: argparse.Namespace) -> int:
         if shutil.which("squeue") is None:
             print("glassfit recover: squeue not found: cannot look for leftover SLURM jobs", file=sys.stderr)
             return 2
-        jobs = leftover_slurm_jobs(workdir)
+        try:
+            jobs = leftover_slurm_jobs(workdir)
+        except (subprocess.CalledProcessError, OSError) as error:
+            detail = (getattr(error, "stderr", None) or str(error)).strip().splitlines()
+            print(f"glassfit recover: squeue failed ({detail[-1] if detail else error}): is SLURM reachable from here? nothing was changed", file=sys.stderr)
+            return 2
         for j in jobs:
             print(f"cancelling SLURM job {j['jobid']} ({j['state'].lower()}, {j['comment']}, run {j['name']})")
         if jobs:

@@ -307,9 +307,11 @@ def _md(section: dict, key: str, source: str) -> MD:
         for i, stage in enumerate(section.get(part, [])):
             where = f"{source}: {key}.{part}[{i}]"
             if not math.isfinite(stage["duration_ps"]) or stage["duration_ps"] <= 0:
-                raise ConfigError(f"{where}.duration_ps: stage {stage['name']!r} must last longer than 0 ps (got {stage['duration_ps']:g})")
+                raise ConfigError(f"{where}.duration_ps: stage {stage['name']!r} must last a finite time longer than 0 ps (got {stage['duration_ps']:g})")
             if stage["ensemble"] == "nvt" and ("pressure_bar" in stage or "pressure_end_bar" in stage):
                 raise ConfigError(f"{where}.pressure_bar: an nvt stage has no pressure")
+            if stage.get("dump_every_ps", 0) > stage["duration_ps"]:
+                raise ConfigError(f"{where}.dump_every_ps: {stage['dump_every_ps']:g} ps is longer than the stage ({stage['duration_ps']:g} ps): it would write no frame")
     roles = [s.get("role") for s in section["protocol"]]
     for role in ("density", "production"):
         if roles.count(role) != 1:
@@ -369,8 +371,10 @@ def targets(learn: dict, columns: list[str] | tuple[str, ...] | None = None) -> 
     """
     o, n, p = learn["objective"], learn["noise"], learn["proposer"]
     every = (
-        Target("density_g_cm3", "density_g_cm3", "density", "density (g/cm³)", FIT_ROLES, float(o["density_scale_g_cm3"]), float(o["density_weight"]), float(n["density_g_cm3"]), "identity"),
-        Target("B4", "B4", "B4", "B4 (fraction of four-fold B)", ("fit",), float(o["B4_scale"]), float(o["B4_weight"]), float(n["B4"]), p["B4_transform"], o["B4_weighting"]),
+        Target("density_g_cm3", "density_g_cm3", "density", "density (g/cm³)", FIT_ROLES, float(o["density_scale_g_cm3"]), float(o["density_weight"]),
+               float(n["density_g_cm3"]), "identity", minimum=0.0, exclusive_minimum=True),
+        Target("B4", "B4", "B4", "B4 (fraction of four-fold B)", ("fit",), float(o["B4_scale"]), float(o["B4_weight"]), float(n["B4"]), p["B4_transform"],
+               o["B4_weighting"], minimum=0.0, maximum=1.0),
     )
     return tuple(t for t in every if columns is None or t.column in columns)
 
@@ -418,7 +422,10 @@ def resolve(config: dict, source: str = "config") -> Campaign:
 
 
 def _resolve(config: dict, source: str) -> Campaign:
+    if not isinstance(config, dict):
+        raise ConfigError(f"{source}: the config must be a mapping of keys (campaign:, glasses:, ...), not a {type(config).__name__}")
     config = validate(copy.deepcopy(config), source)
+    _check_results_dir(config["results_dir"], source)
     table = read_glasses(config["glasses"]["table"], tuple(t.column for t in targets(config["learn"])))
     path = config["glasses"]["table"]
     used = _glass_ids(table, config["glasses"]["use"], "glasses.use", path, source)
@@ -444,6 +451,8 @@ def _resolve(config: dict, source: str) -> Campaign:
     if learn["mode"] == "pareto" and learn["proposer"]["kind"] == "mlp":
         raise ConfigError(f"{source}: learn.mode: pareto needs learn.proposer.kind: botorch (qLogNEHVI); the MLP ensemble optimises the scalar objective only")
     fitted = targets(learn, table.attrs["measured"])
+    _check_measured_values(table, fitted, path)
+    _check_fit_glasses(config, glasses, fitted, path, source)
     if config["fit"] and learn["mode"] == "pareto" and len(fitted) < 2:
         raise ConfigError(f"{source}: learn.mode: pareto trades two targets off, but {path} has only {', '.join(t.column for t in fitted)}; use mode single")
     validation_sets = _validation_sets(config, potential, others, source)
@@ -470,6 +479,45 @@ def _resolve(config: dict, source: str) -> Campaign:
     return campaign
 
 
+def _check_results_dir(results_dir: str, source: str) -> None:
+    """The results folder is a folder, or can be made one (its nearest existing parent is a writable folder)."""
+    import os
+    import tempfile
+
+    path = Path(results_dir)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{source}: results_dir: {results_dir} is a file, not a folder")
+    parent = next(p for p in [path, *path.parents] if p.exists())
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".glassfit-check-", dir=parent))
+    except OSError as error:
+        raise ConfigError(f"{source}: results_dir: cannot make folders in {parent} ({error.strerror})") from None
+
+
+def _check_measured_values(table: pd.DataFrame, fitted: tuple[Target, ...], path: str) -> None:
+    """Every measured value of a target lies in its target's range (a density above 0, a fraction in [0, 1])."""
+    for i, gid in enumerate(table.index):
+        for t in fitted:
+            value = table.loc[gid, t.column]
+            above = t.minimum < value if t.exclusive_minimum else t.minimum <= value
+            if not pd.isna(value) and not (above and value <= t.maximum):
+                bound = f"above {t.minimum:g}" if t.exclusive_minimum else f"at least {t.minimum:g}"
+                raise TableError(f"{tables.where(table, i, t.column)}: glass {gid!r}: {value:g} is not a possible {t.label} ({bound} and at most {t.maximum:g})")
+
+
+def _check_fit_glasses(config: dict, glasses: tuple[Glass, ...], fitted: tuple[Target, ...], path: str, source: str) -> None:
+    """A fitting campaign has a target to fit, and every fitted glass has a measured value for one of its targets."""
+    if not config["fit"]:
+        return
+    if fitted and all(t.weight == 0 for t in fitted):
+        raise ConfigError(f"{source}: learn.objective: every target has weight 0 ({', '.join(t.name for t in fitted)}): there is nothing to fit")
+    for g in glasses:
+        own = [t for t in fitted if g.role in t.roles]
+        if g.role in FIT_ROLES and not any(g.value(t.column) is not None for t in own):
+            raise ConfigError(f"{path}: glass {g.id!r} has role {g.role} but no measured {' or '.join(t.column for t in own) or 'target'} (named in {source}); "
+                              "give one, or make it a validation glass")
+
+
 def set_owner_of(label: str, potential: Potential, others: dict[str, Model]) -> str:
     """The potential a validated label runs with: '' = the campaign's own, else a name of other_potentials."""
     if label in ("best", "start") or label in potential.named_sets:
@@ -477,16 +525,57 @@ def set_owner_of(label: str, potential: Potential, others: dict[str, Model]) -> 
     return next(name for name, m in others.items() if label in m.potential.named_sets)
 
 
+#: what one line of a LAMMPS dump costs on disk (id type x y z), bytes
+DUMP_BYTES_PER_ATOM = 45
+
+
+def resource_warnings(campaign: Campaign) -> list[str]:
+    """One line per resource the campaign would spend beyond what a person likely meant: simulated time, trajectory disk."""
+    out = []
+    for m in campaign.models:
+        days = m.md.simulated_ps / 1000 / m.md.throughput_ns_per_day_per_rank
+        if days > 30:
+            out.append(f"md: one run simulates {m.md.simulated_ps / 1000:g} ns: about {days:.0f} days on one rank at "
+                       f"md.throughput_ns_per_day_per_rank = {m.md.throughput_ns_per_day_per_rank:g}")
+        frames = sum(s.duration_ps / s.dump_every_ps for s in m.md.protocol if s.dump_every_ps)
+        per_run = frames * campaign.system.atoms * DUMP_BYTES_PER_ATOM
+        runs = md_runs_estimate(campaign)
+        if per_run > 5e9 or per_run * runs > 1e12:
+            out.append(f"md.protocol: trajectories take about {per_run / 1e9:.1f} GB per run, {per_run * runs / 1e12:.2f} TB for about {runs} runs; "
+                       "write frames less often (dump_every_ps) or use fewer atoms")
+    return out
+
+
+def md_runs_estimate(campaign: Campaign) -> int:
+    """MD runs of the whole campaign if it runs every iteration: the design and every batch on the modelled glasses, the
+    inert glasses once, and the validation."""
+    from glassfit.learn.settings import inert_glasses, modelled_glasses
+
+    replicas, learn = campaign.system.replicas, campaign.learn
+    fit = 0
+    if campaign.fit:
+        design = 1 + (learn.design.sobol_points if learn.design.sobol_points is not None else 3 * len(campaign.tunables)) + len(campaign.potential.initial_sets)
+        fit = replicas * (len(modelled_glasses(campaign)) * (design + (learn.iterations - 1) * learn.candidates_per_iteration) + len(inert_glasses(campaign)))
+    validation = replicas * len(campaign.analysis.validation_sets) * len(campaign.analysis.validation_glasses) if campaign.analysis.validation_analyses else 0
+    return fit + validation
+
+
 def load(path: str | Path, overrides: dict | None = None) -> Campaign:
     """Read, validate and resolve a config file."""
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"{path}: config file not found")
+    if not path.is_file():
+        raise ConfigError(f"{path}: not a file (a config file is a YAML file, e.g. config/config.yaml)")
     try:
         config = read_yaml(path) or {}
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {e.start}: {e.object[e.start:e.start + 1]!r}); save it as UTF-8") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
         raise ConfigError(f"{path}: {at}not valid YAML ({getattr(e, 'problem', None) or str(e).splitlines()[0]})") from None
+    if not isinstance(config, dict):
+        raise ConfigError(f"{path}: the config must be a mapping of keys (campaign:, glasses:, ...), not a {type(config).__name__}")
     config.update(overrides or {})
     return resolve(config, str(path))

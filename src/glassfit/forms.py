@@ -72,7 +72,7 @@ def _buck_as_born(c: Mapping[str, float]) -> list[float]:
 BUCKINGHAM = Form(
     "buckingham",
     "A exp(-r/rho) - C/r^6",
-    (Coefficient("A", "A_eV"), Coefficient("rho", "rho_A", positive=True), Coefficient("C", "C_eVA6")),
+    (Coefficient("A", "A_eV", positive=True), Coefficient("rho", "rho_A", positive=True), Coefficient("C", "C_eVA6")),
     lambda c: f"{_g(c['A_eV'])}*exp(-r/{_g(c['rho_A'])})-{_g(c['C_eVA6'])}/r^6",
     native=("buck", _buck_args),
     fused={"long": ("buck/coul/long", _buck_args), "wolf": ("born/coul/wolf", _buck_as_born), "dsf": ("born/coul/dsf", _buck_as_born)},
@@ -82,7 +82,7 @@ BUCKINGHAM = Form(
 BORN_MAYER_HUGGINS = Form(
     "born_mayer_huggins",
     "A exp((sigma - r)/rho) - C/r^6 + D/r^8  (LAMMPS pair_style born's signs)",
-    (Coefficient("A", "A_eV"), Coefficient("rho", "rho_A", positive=True), Coefficient("sigma", "sigma_A"),
+    (Coefficient("A", "A_eV", positive=True), Coefficient("rho", "rho_A", positive=True), Coefficient("sigma", "sigma_A"),
      Coefficient("C", "C_eVA6"), Coefficient("D", "D_eVA8")),
     lambda c: f"{_g(c['A_eV'])}*exp(({_g(c['sigma_A'])}-r)/{_g(c['rho_A'])})-{_g(c['C_eVA6'])}/r^6+{_g(c['D_eVA8'])}/r^8",
     native=("born", _born_args),
@@ -93,7 +93,7 @@ BORN_MAYER_HUGGINS = Form(
 MORSE_R12 = Form(
     "morse_r12",
     "D0 [(1 - exp(-alpha (r - r0)))^2 - 1] + C12/r^12  (PMMCS, Pedone et al. 2006)",
-    (Coefficient("D0", "D0_eV"), Coefficient("alpha", "alpha_invA", positive=True), Coefficient("r0", "r0_A", positive=True),
+    (Coefficient("D0", "D0_eV", positive=True), Coefficient("alpha", "alpha_invA", positive=True), Coefficient("r0", "r0_A", positive=True),
      Coefficient("C12", "C12_eVA12")),
     lambda c: f"{_g(c['D0_eV'])}*((1-exp(-{_g(c['alpha_invA'])}*(r-{_g(c['r0_A'])})))^2-1)+{_g(c['C12_eVA12'])}/r^12",
     native=("pedone", lambda c: [c["D0_eV"], c["alpha_invA"], c["r0_A"], c["C12_eVA12"]]),
@@ -102,7 +102,7 @@ MORSE_R12 = Form(
 SHIK = Form(
     "shik",
     "A exp(-B r) - C/r^6 + D/r^24  (SHIK, Sundararaman et al. 2018-2020, Shih et al. 2021)",
-    (Coefficient("A", "A_eV"), Coefficient("B", "B_invA", positive=True), Coefficient("C", "C_eVA6"), Coefficient("D", "D_eVA24")),
+    (Coefficient("A", "A_eV", positive=True), Coefficient("B", "B_invA", positive=True), Coefficient("C", "C_eVA6"), Coefficient("D", "D_eVA24")),
     lambda c: f"{_g(c['A_eV'])}*exp(-{_g(c['B_invA'])}*r)-{_g(c['C_eVA6'])}/r^6+{_g(c['D_eVA24'])}/r^24",
 )
 

@@ -182,6 +182,9 @@ class Target:
     noise: float  # prior per-replica standard deviation
     transform: str  # identity | logit: the scale the Gaussian processes model it on
     weighting: str = "equal"  # equal | B2O3_fraction: the published code's B4 weighting across glasses
+    minimum: float = float("-inf")  # the range a measured value can lie in (a density above 0, a fraction in [0, 1])
+    maximum: float = float("inf")
+    exclusive_minimum: bool = False
 
 
 @dataclass(frozen=True)

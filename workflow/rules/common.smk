@@ -8,7 +8,7 @@ import pandas as pd
 
 from glassfit import campaign as gc, layout, validation as gv, verify
 from glassfit.analysis import workflow as aw
-from glassfit.config import ConfigError, resolve
+from glassfit.config import ConfigError, resolve, resource_warnings
 from glassfit.potential import needs_table
 
 CONFIG_SOURCE = ", ".join(
@@ -199,6 +199,8 @@ def iteration_structures(wildcards):
 # `glassfit verify`): a problem that needs a person (a changed physics key, a lost candidates.csv) stops the workflow
 # with one line each; a damaged run or table is moved aside (<file>.damaged) so that exactly it is redone.
 if workflow.is_main_process:
+    for warning in resource_warnings(CAMPAIGN):
+        print(f"glassfit: {CONFIG_SOURCE}: {warning}", file=sys.stderr)
     PROBLEMS = verify.check(CAMPAIGN)
     for problem in PROBLEMS:
         print(f"glassfit: {problem}", file=sys.stderr)
