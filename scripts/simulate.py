@@ -3,14 +3,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from glassfit import campaign as gc, logs, md
+from glassfit import campaign as gc, layout, logs, md
 
 log = logs.setup(snakemake.log[0])
 w = snakemake.wildcards
 campaign = snakemake.params.campaign
-row = pd.read_csv(snakemake.input.candidates).set_index("candidate").loc[w.candidate]
+# A finished run declares no input (common.smk: md_inputs); Snakemake still reruns it when its job was killed before it
+# could record the run as complete (rerun-incomplete): then the run reads its usual files.
+stage = layout.run_of(snakemake.output[0])[0]
+candidates, structure = layout.stage_inputs(campaign.results, stage, w.glass, w.replica)
+candidates, structure = snakemake.input.get("candidates", candidates), snakemake.input.get("structure", structure)
+row = pd.read_csv(candidates).set_index("candidate").loc[w.candidate]
 spec = gc.run_spec(
-    campaign, {"candidate": w.candidate, **row.to_dict()}, w.glass, int(w.replica), snakemake.input.structure,
+    campaign, {"candidate": w.candidate, **row.to_dict()}, w.glass, int(w.replica), structure,
     Path(snakemake.output[0]).parent, ranks=int(snakemake.resources.tasks),
 )
 log.info("run %s on %d MPI rank(s) in %s", spec.run_id, spec.ranks, spec.workdir)

@@ -66,7 +66,7 @@ def _profile(monkeypatch, **env) -> dict:
 
 def test_slurm_profile_site_settings_come_from_the_environment(monkeypatch):
     bare = _profile(monkeypatch)
-    assert bare["executor"] == "slurm" and bare["rerun-triggers"] == ["mtime", "input"]
+    assert bare["executor"] == "slurm" and bare["rerun-triggers"] == ["mtime"]
     assert not any(r.startswith(("slurm_partition", "slurm_account", "qos")) for r in bare["default-resources"])
     site = _profile(monkeypatch, GLASSFIT_SLURM_PARTITION="all", GLASSFIT_SLURM_ACCOUNT="123456", GLASSFIT_SLURM_QOS="long")
     # quoted, so that names like "all" or "123456" stay strings when Snakemake evaluates resources

@@ -78,7 +78,7 @@ def test_cutoff_longer_than_half_box():
 def test_stage_without_positive_duration(duration):
     cfg = tiny()
     cfg["md"]["protocol"][2]["duration_ps"] = duration
-    assert f"md.protocol[2].duration_ps: stage 'quench' must last longer than 0 ps (got {duration})" in error_of(cfg)
+    assert f"md.protocol[2].duration_ps: stage 'quench' must last a finite time longer than 0 ps (got {duration})" in error_of(cfg)
 
 
 def test_missing_lammps_executable():

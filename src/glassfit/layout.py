@@ -53,6 +53,12 @@ def run_dir(results: str | Path, stage: str, candidate: str, glass: str, replica
     return Path(results) / stage / "runs" / candidate / glass / f"r{replica}"
 
 
+def stage_inputs(results: str | Path, stage: str, glass: str, replica: int | str) -> tuple[Path, Path]:
+    """The candidates table and initial structure a run of a stage (``iter-NN`` or ``validation``) starts from."""
+    structures = Path(results) / ("validation/structures" if stage == "validation" else "structures")
+    return Path(results) / stage / CANDIDATES, structures / glass / f"r{replica}.data"
+
+
 def run_of(properties: str | Path) -> tuple[str, str, str, int]:
     """(stage, candidate, glass, replica) of a run's properties.json, from its folders."""
     parts = Path(properties).parts

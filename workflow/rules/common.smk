@@ -5,6 +5,7 @@ import sys
 from types import SimpleNamespace
 
 import pandas as pd
+from snakemake.settings.types import RerunTrigger
 
 from glassfit import campaign as gc, layout, validation as gv, verify
 from glassfit.analysis import workflow as aw
@@ -21,6 +22,12 @@ except ConfigError as error:
     sys.exit(f"glassfit: {error}")
 
 RESULTS = CAMPAIGN.results
+
+# A job reruns only when an output is missing or an input is newer (Snakemake's mtime trigger), whatever the command line
+# says: a finished MD run or proposal depends on nothing (md_inputs, proposal_inputs), which the params, input and code
+# triggers would take for a change and redo it. The profiles say the same (rerun-triggers: [mtime]).
+if workflow.dag_settings is not None:
+    workflow.dag_settings.rerun_triggers = frozenset({RerunTrigger.MTIME})
 REPLICAS = list(range(CAMPAIGN.system.replicas))
 # Iteration 0's candidates are known before anything runs, so a dry run shows all of its MD jobs (their
 # parameter values are computed by rule design).
@@ -61,7 +68,8 @@ def iteration_runs(wildcards):
 
 def md_inputs(stage):
     """The inputs of one MD run of a stage (iter-NN or validation), or none once its properties.json exists: a finished run
-    never depends on a file that is rebuilt or looks newer upstream (a copy, a redone table), so it is never redone."""
+    never depends on a file that is made again or looks newer upstream (a copy, a redone table, a deleted structure; an
+    iteration's candidates are a checkpoint's output), so it is never redone for them."""
 
     def inputs(wildcards):
         folder = f"iter-{wildcards.iteration}" if stage == "iteration" else "validation"
@@ -69,17 +77,17 @@ def md_inputs(stage):
         current = stage == "iteration" or not done.exists() or gv.run_is_current(CAMPAIGN, done, wildcards.candidate)
         if done.exists() and current:
             return {}
-        structures = f"{RESULTS}/structures" if stage == "iteration" else f"{RESULTS}/validation/structures"
-        candidates = iteration_file(wildcards.iteration, layout.CANDIDATES) if stage == "iteration" else f"{RESULTS}/validation/candidates.csv"
+        candidates, structure = map(str, layout.stage_inputs(RESULTS, folder, wildcards.glass, wildcards.replica))
         # a validation run of a set that may have changed (best, while final/ is remade) waits for the new candidates.csv
-        return {"candidates": ancient(candidates) if current else candidates, "structure": ancient(f"{structures}/{wildcards.glass}/r{wildcards.replica}.data")}
+        return {"candidates": ancient(candidates) if current else candidates, "structure": ancient(structure)}
 
     return inputs
 
 
 def proposal_inputs(wildcards):
-    """The dataset a proposal is made from, or nothing once the proposal exists: a proposal is made once."""
-    if os.path.exists(iteration_file(wildcards.iteration, layout.CANDIDATES)):
+    """The dataset a proposal is made from, or nothing once every file of the proposal exists: a proposal is made once, and
+    a dataset made again (a damaged one moved aside, a copy) neither remakes it nor holds up what follows from it."""
+    if all(os.path.exists(iteration_file(wildcards.iteration, name)) for name in (layout.CANDIDATES, layout.PREDICTIONS, layout.RANKING, layout.PROPOSAL)):
         return {}
     return {"dataset": ancient(iteration_file(previous(wildcards.iteration), layout.DATASET))}
 
@@ -212,7 +220,12 @@ if workflow.is_main_process:
 
 
 def every_run(wildcards):
-    """properties.json of every run of every iteration up to the last: a lost run is redone even when the products exist."""
+    """properties.json of every run of every iteration up to the last: a lost run is redone even when the products exist.
+
+    Only the main Snakemake process asks: a cluster job (which parses this file too) never needs the final target.
+    """
+    if not workflow.is_main_process:
+        return []
     runs = []
     for it in range(last_iteration(wildcards) + 1):
         runs += iteration_runs(SimpleNamespace(iteration=f"{it:02d}"))
