@@ -78,9 +78,12 @@ def test_pmmcs_campaign_fits_two_morse_coefficients_end_to_end(pmmcs):
     assert len(runs) == (4 + 2) * 2  # start + 3 Sobol points, then 2 proposed, on NS20 and NS25
     props = [json.loads((pmmcs / r / "properties.json").read_text()) for r in runs]
     assert all(p["status"] == "ok" and 1.5 < p["density_g_cm3_mean"] < 3.5 for p in props), [(p["run"], p.get("reason")) for p in props]
-    assert all("B4_mean" not in p or p["B4_mean"] is None for p in props)  # no boron: B4 is not a target here
+    assert all("B4_mean" not in p for p in props)  # no boron: B4 is not a target here
+    # the configured Q^n targets are measured in the run's own job, on every production frame
+    assert all(0 <= p["Q4_mean"] <= 1 and 0 <= p["Q3_mean"] <= 1 and p["Q4_mean"] + p["Q3_mean"] <= 1 + 1e-9 for p in props)
+    assert all(p["n_frames"] >= 2 and set(p["analysis_s"]) == {"neighbours", "Q4", "Q3"} for p in props)
     dataset = pd.read_csv(pmmcs / "iter-01/dataset.csv")
-    assert {"NaO_D0_eV", "NaO_r0_A", "density_g_cm3_mean"} <= set(dataset.columns) and "B4_mean" not in dataset.columns
+    assert {"NaO_D0_eV", "NaO_r0_A", "density_g_cm3_mean", "Q4_mean", "Q3_mean"} <= set(dataset.columns) and "B4_mean" not in dataset.columns
     proposed = pd.read_csv(pmmcs / "iter-01/candidates.csv")
     for t in campaign.tunables:
         assert proposed[t.name].between(t.low, t.high).all()
@@ -101,6 +104,6 @@ def test_pmmcs_campaign_reports_and_validates(pmmcs):
     assert set(table["set"]) == {"best", "start"} and set(table["glass"]) == {"NS25", "NS40"}
     assert (final / "validation/density_vs_B2O3.png").is_file() and not (final / "validation/B4_vs_B2O3.png").exists()
     summary = (final / "summary.md").read_text()
-    assert "NaO_D0_eV" in summary and "B4" not in summary
+    assert "NaO_D0_eV" in summary and "B4" not in summary and "Q4" in summary
     campaign = json.loads((pmmcs / "campaign.json").read_text())
     assert campaign["potential"]["sets"]["pedone2006"]["Na-O"]["form"] == "morse_r12"

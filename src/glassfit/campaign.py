@@ -134,6 +134,15 @@ def render_potential(campaign: Campaign, glass_id: str, values: Mapping[str, flo
     return potential.render(m.potential, pairs, {s.element: s.charge_e for s in sp}, elements(campaign))
 
 
+def measured_of(campaign: Campaign, glass_id: str) -> dict[str, dict]:
+    """The glass's measured diffraction data sets that the campaign's diffraction targets name, by name (plain dicts)."""
+    from glassfit.analysis.measured import as_dicts, measured_sets
+
+    named = {t.observable.measured for t in campaign.targets if t.observable.kind == "diffraction"}
+    entry = {k: v for k, v in campaign.analysis.measured_sq.get(glass_id, {}).items() if k in named}
+    return {m["name"]: m for m in as_dicts(measured_sets(entry, f"analysis.measured_sq.{glass_id}"))}
+
+
 def run_spec(campaign: Campaign, candidate: Mapping, glass_id: str, replica: int, structure_file: str | Path, workdir: str | Path, ranks: int = 1) -> md.RunSpec:
     """Everything one MD run of ``candidate`` (a row of candidates.csv) on one glass and replica needs.
 
@@ -161,7 +170,9 @@ def run_spec(campaign: Campaign, candidate: Mapping, glass_id: str, replica: int
         settings=m.md.settings,
         velocity_seed=velocity_seed,
         elements=elements(campaign),
-        b4_cutoff_A=m.md.b4_cutoff_A,
+        observables={t.name: t.observable for t in campaign.targets},
+        analysis=campaign.analysis.settings,
+        measured=measured_of(campaign, glass_id),
         ranks=ranks,
         keep_restarts=m.md.keep_restarts,
         metadata={"candidate": candidate["candidate"], "glass": glass_id, "replica": replica, "parameters": values, **realised_info(realised, sp)},

@@ -1,4 +1,5 @@
-"""The ``glassfit`` command: campaign status, the next iteration (plan), the closing report of ``make demo``, recovery after a crash."""
+"""The ``glassfit`` command: campaign status, the next iteration (plan), the closing report of ``make demo``, recovery after a crash,
+and the structure analysis of any trajectory (analyse)."""
 
 from __future__ import annotations
 
@@ -199,6 +200,277 @@ def _recover(args: argparse.Namespace) -> int:
     return 0
 
 
+#: the files of each analysis (as run_suite writes them), in the order ``glassfit analyse`` reports them
+ANALYSE_FILES = {
+    "coordination": ("coordination.json",),
+    "pdf": ("pdf.csv", "pdf.json"),
+    "angles": ("angles.csv", "angles.json"),
+    "rings": ("rings.json",),
+    "scattering": ("sq.csv", "gr_total.csv", "scattering.json"),
+}
+#: summary scalars ``glassfit analyse`` prints (when defined), as (key prefix, label, format)
+ANALYSE_SCALARS = (
+    ("number_density_inv_A3", "density", "{:.5f} 1/Å³"),
+    ("B4_fraction", "B4", "{:.3f}"),
+    ("mean_cn_", "CN ", "{:.3f}"),
+    ("mean_angle_X-O-X_deg", "mean X-O-X", "{:.1f}°"),
+    ("mean_ring_size_T", "mean ring size", "{:.2f}"),
+    ("R_chi_FQ_", "R_chi_FQ ", "{:.3f}"),
+    ("R_chi_", "R_chi ", "{:.3f}"),
+)
+
+
+class AnalyseError(ValueError):
+    """A bad ``glassfit analyse`` option: one line naming it."""
+
+
+def _pairs_option(values: list[str] | None, option: str) -> dict[str, float]:
+    """``["B-O=1.8", "Si-O=2.0,Na-O=3.0"]`` → ``{"B-O": 1.8, ...}``."""
+    out: dict[str, float] = {}
+    for item in [p.strip() for v in values or [] for p in v.split(",") if p.strip()]:
+        pair, sep, value = (t.strip() for t in item.partition("="))
+        if not sep or not re.fullmatch(r"[A-Z][a-z]?-[A-Z][a-z]?", pair):
+            raise AnalyseError(f"{option}: {item!r} is not PAIR=Å, e.g. {option} B-O=1.8 (cation first, element symbols)")
+        try:
+            r = float(value)
+        except ValueError:
+            r = float("nan")
+        if not (r > 0 and r < float("inf")):
+            raise AnalyseError(f"{option}: {item!r}: the cutoff must be a positive number of Å")
+        out[pair] = r
+    return out
+
+
+def _analyses_option(text: str | None) -> list[str]:
+    from glassfit.analysis.core import ALL_ANALYSES
+
+    if text is None:
+        return list(ALL_ANALYSES)
+    names = [a.strip() for a in text.split(",") if a.strip()]
+    bad = [a for a in names if a not in ALL_ANALYSES]
+    if bad or not names:
+        raise AnalyseError(f"--analyses: {'unknown ' + ', '.join(bad) if bad else 'empty'}; choose from {','.join(ALL_ANALYSES)}")
+    return [a for a in ALL_ANALYSES if a in names]
+
+
+def _measured_option(items: list[list[str]] | None, analyses: list[str]) -> list:
+    """``--measured FILE [KEY=VALUE ...]`` (repeatable) → measured sets, each checked (file, columns, keys)."""
+    from dataclasses import fields
+
+    from glassfit.analysis.measured import QUANTITIES, RADIATIONS, MeasuredSet, measured_sets, read_columns
+
+    if not items:
+        return []
+    if not {"pdf", "scattering"} <= set(analyses):
+        raise AnalyseError("--measured: comparing with measured data needs the pdf and scattering analyses (--analyses ...,pdf,scattering)")
+    known = [f.name for f in fields(MeasuredSet) if f.name != "path"]
+    entry: dict[str, dict] = {}
+    for words in items:
+        path, options = Path(words[0]), words[1:]
+        spec: dict = {"file": str(path)}
+        for option in options:
+            key, sep, value = (t.strip() for t in option.partition("="))
+            if not sep or key not in known:
+                raise AnalyseError(f"--measured {path}: {option!r} is not KEY=VALUE with KEY one of {', '.join(known)}")
+            if key == "q_max_inv_A":
+                try:
+                    spec[key] = float(value)
+                except ValueError:
+                    raise AnalyseError(f"--measured {path}: q_max_inv_A={value!r} is not a number (1/Å)") from None
+            elif key == "r_range_A":
+                try:
+                    lo, hi = (float(v) for v in value.split(","))
+                except ValueError:
+                    raise AnalyseError(f"--measured {path}: r_range_A={value!r} is not LO,HI (Å)") from None
+                spec[key] = [lo, hi]
+            else:
+                spec[key] = value
+        if "radiation" in spec and spec["radiation"] not in RADIATIONS:
+            raise AnalyseError(f"--measured {path}: radiation must be one of {', '.join(RADIATIONS)}, not {spec['radiation']!r}")
+        name = spec.pop("name", None) or spec.get("radiation")
+        if name is None:
+            raise AnalyseError(f"--measured {path}: say which radiation (radiation=neutron or radiation=xray)")
+        if name in entry:
+            raise AnalyseError(f"--measured {path}: a second set named {name!r}; give each set its own name=...")
+        if spec.get("quantity", "S(Q)") not in QUANTITIES:
+            raise AnalyseError(f"--measured {path}: quantity must be one of {', '.join(QUANTITIES)}, not {spec['quantity']!r}")
+        if spec.get("modification", "lorch") not in ("lorch", "none"):
+            raise AnalyseError(f"--measured {path}: modification must be lorch or none, not {spec['modification']!r}")
+        if spec.get("xray_normalisation", "<f>^2") not in ("<f>^2", "<f^2>"):
+            raise AnalyseError(f"--measured {path}: xray_normalisation must be '<f>^2' or '<f^2>', not {spec['xray_normalisation']!r}")
+        if spec.get("quantity") in ("T(r)", "D(r)") and "q_max_inv_A" not in spec:
+            raise AnalyseError(f"--measured {path}: real-space data need q_max_inv_A=... (the experiment's Q_max)")
+        if not path.is_file():
+            raise AnalyseError(f"--measured {path}: no such file")
+        try:
+            read_columns(path)  # its format: a one-line error naming the file and line
+        except ValueError as error:
+            raise AnalyseError(f"--measured {error}") from None
+        entry[name] = spec
+    return measured_sets(entry, "--measured")
+
+
+def _analyse_settings(args: argparse.Namespace, analyses: list[str], measured: list) -> dict:
+    """The analysis settings: defaults (glassfit's campaign defaults), --settings, --cutoff/--bond-cutoff, analyses, measured data."""
+    from glassfit.analysis.core import default_settings, resolve_settings
+    from glassfit.analysis.measured import as_dicts
+
+    settings = default_settings()
+    if args.settings:
+        path = Path(args.settings)
+        if not path.is_file():
+            raise AnalyseError(f"--settings {path}: no such file")
+        try:
+            given = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            raise AnalyseError(f"--settings {path}{f', line {mark.line + 1}' if mark else ''}: not valid YAML") from None
+        if isinstance(given, dict) and isinstance(given.get("analysis"), dict):  # a campaign config: its analysis.settings
+            given = given["analysis"].get("settings") or {}
+        if not isinstance(given, dict):
+            raise AnalyseError(f"--settings {path}: needs a mapping of analysis settings (as a config's analysis.settings)")
+        for key in ("analyses", "measured"):
+            if key in given:
+                raise AnalyseError(f"--settings {path}: {key!r} is set on the command line (--{key}), not in the settings file")
+        for key, value in given.items():
+            settings[key] = {**settings[key], **value} if isinstance(settings.get(key), dict) and isinstance(value, dict) else value
+    settings["coordination_cutoffs_A"].update(_pairs_option(args.cutoff, "--cutoff"))
+    settings["network_bond_cutoffs_A"].update(_pairs_option(args.bond_cutoff, "--bond-cutoff"))
+    settings["analyses"] = analyses
+    settings["measured"] = as_dicts(measured)
+    return resolve_settings(settings)
+
+
+def _progress(frames, n: int, every: int):
+    """The frames, printing a line every ``every`` frames (and after the last)."""
+    import time
+
+    start = time.perf_counter()
+    k = 0
+    for k, frame in enumerate(frames, 1):
+        yield frame
+        if k % every == 0 or k == n:
+            print(f"  frame {k}/{n} analysed ({time.perf_counter() - start:.1f} s)", flush=True)
+
+
+def _analyse_figures(outdir: Path, analyses: list[str], settings: dict, label: str, elements: list[str], measured: list) -> list[Path]:
+    """The validation's per-glass figures (glassfit.validation.GLASS_FIGURES) of one trajectory, with the measured S(Q)."""
+    import inspect
+    import warnings
+
+    import pandas as pd
+
+    from glassfit.analysis import plots
+    from glassfit.analysis.measured import measured_sq
+    from glassfit.validation import glass_figures
+
+    anion = settings["bridging_anion"]
+
+    def partial_pdfs(path: Path) -> None:
+        table = pd.read_csv(outdir / "pdf.csv")
+        pairs = [f"{e}-{anion}" for e in elements if e != anion and f"g_{e}-{anion}" in table]  # cation-anion pairs present
+        plots.plot_partial_pdfs({label: table}, path, (pairs or [c[2:] for c in table if c.startswith("g_")])[:6])
+
+    def bond_angles(path: Path) -> None:
+        table = pd.read_csv(outdir / "angles.csv")
+        kinds = [c.removesuffix("_pdf_per_deg") for c in table if c.endswith("_pdf_per_deg") and table[c].notna().any()]
+        validation = inspect.signature(plots.plot_bond_angles).parameters["kinds"].default  # the validation's panels, where there are data
+        plots.plot_bond_angles({label: table}, path, [k for k in validation if k in kinds] or kinds[:4] or validation)
+
+    def sq(kind: str):
+        sets = [m for m in measured if m.radiation == kind and m.quantity in ("S(Q)", "F(Q)")]  # the first set of that radiation
+        return lambda path: plots.plot_structure_factor({label: pd.read_csv(outdir / "sq.csv")}, path, kind,
+                                                        {label: measured_sq(sets[0])} if sets else None)
+
+    draw = {
+        "partial_pdfs": partial_pdfs,
+        "bond_angles": bond_angles,
+        "ring_sizes": lambda path: plots.plot_ring_distribution({label: json.loads((outdir / "rings.json").read_text())}, path),
+        "sq_neutron": sq("neutron"),
+        "sq_xray": sq("xray"),
+    }
+    written = []
+    for name in glass_figures(analyses):
+        with warnings.catch_warnings():  # e.g. matplotlib's "no artists with labels" for a panel without data
+            warnings.simplefilter("ignore")
+            draw[name](outdir / f"{name}.png")
+        written.append(outdir / f"{name}.png")
+    return written
+
+
+def _summary_line(summary: dict) -> str:
+    parts = []
+    for prefix, label, fmt in ANALYSE_SCALARS:
+        for key, value in summary.items():
+            if key.startswith(prefix) and isinstance(value, (int, float)) and not isinstance(value, bool):
+                if prefix == "R_chi_" and key.startswith("R_chi_FQ_"):
+                    continue
+                suffix = key[len(prefix):] if prefix.endswith("_") else ""
+                parts.append(f"{label}{suffix} {fmt.format(value)}")
+    return ", ".join(parts)
+
+
+def _analyse(args: argparse.Namespace) -> int:
+    """The structure suite on one trajectory of any format MDAnalysis reads, into the folder --out."""
+    try:
+        return _run_analyse(args)
+    except (ValueError, OSError) as error:  # TrajectoryError, AnalyseError, AnalysisSettingsError, measured data: one line
+        text = " ".join(str(error).split()) or type(error).__name__
+        print(f"glassfit analyse: {text}", file=sys.stderr)
+        return 2
+
+
+def _run_analyse(args: argparse.Namespace) -> int:
+    import time
+
+    from glassfit.analysis.reader import open_trajectory, parse_box, parse_frames, parse_type_map
+    from glassfit.analysis.suite import run_suite
+
+    if args.trajectory is None:  # given after --measured FILE KEY=VALUE..., which took it: the first word there without '='
+        group = args.measured[-1] if args.measured else []
+        k = next((i for i, word in enumerate(group) if i > 0 and "=" not in word), None)
+        if k is None or k != len(group) - 1:
+            raise AnalyseError("give the trajectory file: glassfit analyse TRAJECTORY --out FOLDER [options]")
+        args.trajectory = group.pop(k)
+    analyses = _analyses_option(args.analyses)
+    type_map = parse_type_map(args.types) if args.types else None
+    box = parse_box(args.box) if args.box else None
+    frames = parse_frames(args.frames) if args.frames else None
+    if args.progress_every is not None and args.progress_every < 1:
+        raise AnalyseError(f"--progress-every: must be at least 1, not {args.progress_every}")
+    measured = _measured_option(args.measured, analyses)
+    settings = _analyse_settings(args, analyses, measured)
+    outdir = Path(args.out)
+    if outdir.exists() and not outdir.is_dir():
+        raise AnalyseError(f"--out {outdir}: exists and is not a folder")
+    traj = open_trajectory(args.trajectory, topology=args.topology, format=args.format, atom_style=args.atom_style,
+                           type_map=type_map, box=box, frames=frames)
+    try:
+        source = f"{traj.path}" + (f" with topology {traj.topology}" if traj.topology else "")
+        print(f"analysing {source} ({traj.format or 'format guessed by MDAnalysis'}): {traj.n_frames} of {traj.n_frames_file} frames, "
+              f"{traj.n_atoms} atoms, elements {','.join(traj.elements)}; analyses {','.join(analyses)}", flush=True)
+        outdir.mkdir(parents=True, exist_ok=True)
+        every = args.progress_every or max(1, -(-traj.n_frames // 10))
+        start = time.perf_counter()
+        extra = {"trajectory": str(traj.path), "topology": None if traj.topology is None else str(traj.topology),
+                 "format": traj.format, "n_atoms": traj.n_atoms}
+        summary = run_suite(_progress(traj, traj.n_frames, every), traj.elements, settings, outdir, analyses, extra=extra, real_space_r_chi=True)
+    finally:
+        traj.close()
+    for analysis in analyses:
+        files = [outdir / f for f in ANALYSE_FILES[analysis] if (outdir / f).is_file()]
+        print(f"{analysis}: {', '.join(map(str, files))}")
+    if measured:
+        print(f"comparison with measured data: {outdir / 'comparison.json'}")
+    figures = [] if args.no_figures else _analyse_figures(outdir, analyses, settings, traj.path.name, traj.elements, measured)
+    if figures:
+        print(f"figures: {', '.join(map(str, figures))}")
+    print(f"summary: {outdir / 'summary.json'}")
+    print(f"{summary['n_frames']} frames, {traj.n_atoms} atoms, elements {','.join(traj.elements)} in {time.perf_counter() - start:.1f} s"
+          + (f"; {line}" if (line := _summary_line(summary)) else ""))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="glassfit", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -247,6 +519,40 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--directory", help="the working directory (snakemake --directory), default: here")
     p.add_argument("--force", action="store_true", help="go ahead although a Snakemake process runs in this directory")
     p.set_defaults(func=_recover)
+    p = sub.add_parser(
+        "analyse",
+        help="the structure suite (coordination, g(r), angles, rings, S(Q)) on any trajectory MDAnalysis reads",
+        description="Reads a trajectory with MDAnalysis (LAMMPS dump, LAMMPS data file, DCD with a topology, XYZ, extended XYZ, "
+        "and what else MDAnalysis reads; orthogonal boxes only) and runs the campaign's structure analyses on it, with the "
+        "campaign's default settings. Writes into --out the analyses' files (summary.json, coordination.json, pdf.csv, "
+        "angles.csv, rings.json, sq.csv, ...), comparison.json with Wright's R_chi against each measured data set, and the "
+        "validation's figures as PNG. Elements come from the file where it names them (XYZ, the '# El' comments of a data "
+        "file's Masses, a dump's element column), else from --types.",
+        epilog="example: glassfit analyse run/trajectory.dump --types 1=O,2=Si,3=B,4=Na,5=Ca --out analysis "
+        "--measured sq_neutron.dat radiation=neutron --frames 10::2",
+    )
+    p.add_argument("trajectory", nargs="?", help="the trajectory file")
+    p.add_argument("--out", required=True, help="folder to write the results into (created if missing)")
+    p.add_argument("--topology", help="topology for a trajectory without one (DCD): e.g. the LAMMPS data file of the run")
+    p.add_argument("--format", help="MDAnalysis format of the trajectory, e.g. LAMMPSDUMP, DATA, DCD, XYZ (default: from the suffix: "
+                   ".dump/.lammpstrj LAMMPSDUMP, .data DATA, .dcd DCD, .xyz/.extxyz XYZ, else MDAnalysis' guess)")
+    p.add_argument("--topology-format", help="MDAnalysis format of --topology (default: from its suffix)")
+    p.add_argument("--atom-style", help="atom style of a LAMMPS data file: atomic, charge, molecular, full or the columns "
+                   "('id type charge x y z'); default: its 'Atoms # style' comment")
+    p.add_argument("--types", help="element of each atom type (LAMMPS type numbers, or atom names): 1=O,2=Si,3=B,4=Na,5=Ca")
+    p.add_argument("--box", help="box edge lengths Lx,Ly,Lz in Å for files without a box (plain XYZ)")
+    p.add_argument("--measured", nargs="+", action="append", metavar=("FILE", "KEY=VALUE"),
+                   help="a measured data set (repeatable): the file (Q or r, then S(Q), F(Q), T(r) or D(r)) and its keys as in "
+                   "the config's analysis.measured_sq: radiation=neutron|xray (required unless name=neutron|xray), quantity=S(Q), "
+                   "boron_isotope=11B, xray_normalisation='<f>^2', q_max_inv_A=..., modification=lorch|none, r_range_A=1,8, name=...")
+    p.add_argument("--analyses", help="comma-separated subset of coordination,pdf,angles,rings,scattering (default: all)")
+    p.add_argument("--cutoff", action="append", metavar="PAIR=Å", help="coordination cutoff, e.g. --cutoff B-O=1.8 (repeatable or comma-separated)")
+    p.add_argument("--bond-cutoff", action="append", metavar="PAIR=Å", help="network bond cutoff of angles and rings, e.g. --bond-cutoff Si-O=2.0")
+    p.add_argument("--settings", help="YAML file of further analysis settings (as a config's analysis.settings: bins, ring criterion, ...)")
+    p.add_argument("--frames", help="frames to analyse as start:stop:step (Python slice, 0-based), e.g. 10::2")
+    p.add_argument("--no-figures", action="store_true", help="write the data files only, no PNG figures")
+    p.add_argument("--progress-every", type=int, help="print a progress line every N frames (default: every tenth of the frames)")
+    p.set_defaults(func=_analyse)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -8,6 +8,7 @@ problem becomes one :class:`ConfigError` whose message names the file and key, e
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from glassfit.files import read_yaml, read_yaml_once
 from glassfit.forms import FORMS
 from glassfit.model import (
     FIT_ROLES, MD, ROLES, AnalysisSettings, Campaign, Convergence, Design, Electrostatics, Glass, LearnSettings, Model,
-    Potential, Problem, Proposer, Surrogate, System, Target, Tunable,
+    Observable, Potential, Problem, Proposer, Surrogate, System, Target, Tunable,
 )
 from glassfit.potential import read_parameter_sets, read_species, tunable_name
 from glassfit.protocol import MDSettings, Minimize, Stage
@@ -363,20 +364,66 @@ def _check_glasses(model: Model, glasses: tuple[Glass, ...], system: dict, table
 # --- learn, targets, analysis ----------------------------------------------------------------------------------------
 
 
-def targets(learn: dict, columns: list[str] | tuple[str, ...] | None = None) -> tuple[Target, ...]:
-    """The fitted observables: density and B4, with their objective, noise and surrogate settings (the one list in the code).
+#: per kind of defined target: its label, the range a measured value lies in (minimum, maximum, exclusive minimum) and
+#: the scale the surrogate models it on
+KINDS = {
+    "coordination_fraction": ("fraction of {center} with {n} {neighbour} within {cutoff_A:g} Å", 0.0, 1.0, False, "logit"),
+    "qn_fraction": ("Q{n} fraction of {center} ({neighbour} bridging {formers} within {cutoff_A:g} Å)", 0.0, 1.0, False, "logit"),
+    "mean_bond_length": ("mean {center}-{neighbour} bond length (Å)", 0.0, math.inf, True, "identity"),
+    "mean_angle": ("mean {neighbour}-{center}-{neighbour} angle (°)", 0.0, 180.0, False, "identity"),
+    "diffraction": ("R_chi against measured {measured} data", 0.0, math.inf, False, "log"),
+}
+#: the keys each kind needs besides name, kind and scale
+NEEDS = {"coordination_fraction": ("center", "n", "cutoff_A"), "qn_fraction": ("center", "n", "cutoff_A"),
+         "mean_bond_length": ("center", "cutoff_A"), "mean_angle": ("center", "cutoff_A"), "diffraction": ("measured",)}
 
-    ``columns``: the glass table's measured columns; a target whose column the table lacks is left out (a glass
-    family without boron fits density only).
-    """
+
+def builtin_target(name: str, learn: dict, b4_cutoff_A: float) -> Target:
+    """density or B4, the published campaign's targets, with learn.objective's and learn.noise's settings."""
     o, n, p = learn["objective"], learn["noise"], learn["proposer"]
-    every = (
-        Target("density_g_cm3", "density_g_cm3", "density", "density (g/cm³)", FIT_ROLES, float(o["density_scale_g_cm3"]), float(o["density_weight"]),
-               float(n["density_g_cm3"]), "identity", minimum=0.0, exclusive_minimum=True),
-        Target("B4", "B4", "B4", "B4 (fraction of four-fold B)", ("fit",), float(o["B4_scale"]), float(o["B4_weight"]), float(n["B4"]), p["B4_transform"],
-               o["B4_weighting"], minimum=0.0, maximum=1.0),
-    )
-    return tuple(t for t in every if columns is None or t.column in columns)
+    if name == "density":
+        return Target("density_g_cm3", "density_g_cm3", "density", "density (g/cm³)", FIT_ROLES, float(o["density_scale_g_cm3"]),
+                      float(o["density_weight"]), float(n["density_g_cm3"]), "identity", Observable("density"), minimum=0.0, exclusive_minimum=True)
+    b4 = Observable("coordination_fraction", center="B", neighbour="O", n=4, cutoff_A=float(b4_cutoff_A))
+    return Target("B4", "B4", "B4", "B4 (fraction of four-fold B)", ("fit",), float(o["B4_scale"]), float(o["B4_weight"]), float(n["B4"]),
+                  p["B4_transform"], b4, o["B4_weighting"], minimum=0.0, maximum=1.0)
+
+
+def defined_target(item: dict, key: str) -> Target:
+    """A target the config defines (an item of ``targets``, filled by the schema)."""
+    kind = item["kind"]
+    lacking = [k for k in NEEDS[kind] if k not in item]
+    if lacking:
+        raise ConfigError(f"{key}: a {kind} target needs {', '.join(NEEDS[kind])} (missing {', '.join(lacking)})")
+    center = item.get("center", "")
+    observable = Observable(kind, center=center, neighbour=item["neighbour"] if kind != "diffraction" else "", n=int(item.get("n", 0)),
+                            cutoff_A=float(item.get("cutoff_A", 0.0)), formers=tuple(item.get("formers", [center] if kind == "qn_fraction" else [])),
+                            measured=item.get("measured", ""))
+    label, low, high, exclusive, transform = KINDS[kind]
+    fields = {"center": center, "neighbour": observable.neighbour, "n": observable.n, "cutoff_A": observable.cutoff_A,
+              "formers": "/".join(observable.formers), "measured": observable.measured}
+    return Target(item["name"], item.get("column", item["name"]), item["name"], f"{item['name']}: {label.format(**fields)}", ("fit",),
+                  float(item["scale"]), float(item["weight"]), float(item.get("noise", item["scale"])), item.get("transform", transform),
+                  observable, minimum=low, maximum=high, exclusive_minimum=exclusive)
+
+
+def targets(listed: list | None, learn: dict, b4_cutoff_A: float, columns: list[str] | tuple[str, ...] | None = None,
+            source: str = "config") -> tuple[Target, ...]:
+    """The fitted observables (the one list in the code): the config's ``targets`` or, when it names none, density and B4.
+
+    ``columns``: the glass table's measured columns; without a ``targets`` list, a target whose column the table lacks
+    is left out (a glass family without boron fits density only).
+    """
+    if listed is None:
+        every = (builtin_target("density", learn, b4_cutoff_A), builtin_target("B4", learn, b4_cutoff_A))
+        return tuple(t for t in every if columns is None or t.column in columns)
+    out = tuple(builtin_target(x, learn, b4_cutoff_A) if isinstance(x, str) else defined_target(x, f"{source}: targets[{i}]")
+                for i, x in enumerate(listed))
+    names = [t.name for t in out]
+    if len(set(names)) < len(names):
+        twice = next(n for n in names if names.count(n) > 1)
+        raise ConfigError(f"{source}: targets: {twice} is named twice")
+    return out
 
 
 def learn_settings(learn: dict) -> LearnSettings:
@@ -391,15 +438,18 @@ def learn_settings(learn: dict) -> LearnSettings:
     )
 
 
-def problem(tunables: list[dict] | tuple[Tunable, ...], glasses: list[dict] | tuple[Glass, ...], learn: dict | None = None) -> Problem:
-    """A learning problem without MD (tests, benchmarks): tunables and glasses as dataclasses or dicts, the learn section filled."""
+def problem(tunables: list[dict] | tuple[Tunable, ...], glasses: list[dict] | tuple[Glass, ...], learn: dict | None = None,
+            listed: list | None = None) -> Problem:
+    """A learning problem without MD (tests, benchmarks): tunables and glasses as dataclasses or dicts, the learn section
+    filled; ``listed``: the config's ``targets`` (None = density and B4 where the glasses have them)."""
     section = validate(copy.deepcopy(learn or {}), "learn", schema()["properties"]["learn"])
-    every = {t.column for t in targets(section)}
+    b4_cutoff = schema()["properties"]["md"]["properties"]["b4_cutoff_A"]["default"]
+    every = {t.column for t in targets(listed, section, b4_cutoff)}
     tunables = tuple(t if isinstance(t, Tunable) else Tunable(**t) for t in tunables)
     glasses = tuple(g if isinstance(g, Glass) else Glass(id=str(g["id"]), composition=dict(g["composition"]), role=g.get("role", "fit"),
                                                         measured={k: v for k, v in g.items() if k in every}) for g in glasses)
     columns = sorted({c for g in glasses for c in g.measured})
-    return Problem(tunables=tunables, glasses=glasses, targets=targets(section, columns), learn=learn_settings(section))
+    return Problem(tunables=tunables, glasses=glasses, targets=targets(listed, section, b4_cutoff, columns), learn=learn_settings(section))
 
 
 def _analysis(config: dict, validation_sets: tuple[str, ...], validation_glasses: tuple[Glass, ...]) -> AnalysisSettings:
@@ -426,11 +476,14 @@ def _resolve(config: dict, source: str) -> Campaign:
         raise ConfigError(f"{source}: the config must be a mapping of keys (campaign:, glasses:, ...), not a {type(config).__name__}")
     config = validate(copy.deepcopy(config), source)
     _check_results_dir(config["results_dir"], source)
-    table = read_glasses(config["glasses"]["table"], tuple(t.column for t in targets(config["learn"])))
+    listed, b4_cutoff = config["targets"], config["md"]["b4_cutoff_A"]
+    declared = targets(listed, config["learn"], b4_cutoff, source=source)
+    table = read_glasses(config["glasses"]["table"], tuple(t.column for t in declared if t.observable.kind != "diffraction"))
     path = config["glasses"]["table"]
     used = _glass_ids(table, config["glasses"]["use"], "glasses.use", path, source)
-    glasses = tuple(_glass(table, g) for g in used)
     potential = _potential(config["potential"], "potential", source)
+    _check_targets(listed, declared, table, potential, config["analysis"]["measured_sq"], path, source)
+    glasses = tuple(_with_diffraction(_glass(table, g), declared, config["analysis"]["measured_sq"]) for g in used)
     tunables = _tunables(config["potential"], potential, source)
     if config["fit"] and not tunables:
         raise ConfigError(f"{source}: potential.tunable: a campaign that fits needs at least one tunable parameter (or set fit: false to only validate)")
@@ -450,7 +503,7 @@ def _resolve(config: dict, source: str) -> Campaign:
         raise ConfigError(f"{source}: potential.tunable: proposing candidates needs at least 2 parameters (CMA-ES searches 2 or more dimensions); with one, set learn.iterations: 1")
     if learn["mode"] == "pareto" and learn["proposer"]["kind"] == "mlp":
         raise ConfigError(f"{source}: learn.mode: pareto needs learn.proposer.kind: botorch (qLogNEHVI); the MLP ensemble optimises the scalar objective only")
-    fitted = targets(learn, table.attrs["measured"])
+    fitted = targets(listed, learn, b4_cutoff, [*table.attrs["measured"], *(t.column for t in declared if t.observable.kind == "diffraction")], source)
     _check_measured_values(table, fitted, path)
     _check_fit_glasses(config, glasses, fitted, path, source)
     if config["fit"] and learn["mode"] == "pareto" and len(fitted) < 2:
@@ -492,6 +545,35 @@ def _check_results_dir(results_dir: str, source: str) -> None:
         os.rmdir(tempfile.mkdtemp(prefix=".glassfit-check-", dir=parent))
     except OSError as error:
         raise ConfigError(f"{source}: results_dir: cannot make folders in {parent} ({error.strerror})") from None
+
+
+def _with_diffraction(glass: Glass, fitted: tuple[Target, ...], measured_sq: dict) -> Glass:
+    """A glass with its measured value of each diffraction target: 0 (a perfect match) where it has the named data set."""
+    extra = {t.column: (0.0 if t.observable.measured in measured_sq.get(glass.id, {}) else None)
+             for t in fitted if t.observable.kind == "diffraction"}
+    return dataclasses.replace(glass, measured={**glass.measured, **extra}) if extra else glass
+
+
+def _check_targets(listed: list | None, declared: tuple[Target, ...], table: pd.DataFrame, potential: Potential, measured_sq: dict,
+                   path: str, source: str) -> None:
+    """A listed target's column is in the glass table, its elements are the potential's, its measured data set exists."""
+    if listed is None:
+        return
+    elements = {s.element for s in potential.species}
+    for i, t in enumerate(declared):
+        key, o = f"{source}: targets[{i}]", t.observable
+        if o.kind == "diffraction":
+            if not any(o.measured in sets for sets in measured_sq.values()):
+                raise ConfigError(f"{key}.measured: no glass has a measured data set named {o.measured!r} (analysis.measured_sq.<glass>.{o.measured})")
+        elif t.column not in table.attrs["measured"]:
+            raise ConfigError(f"{key}: {path} has no column {t.column!r} of measured {t.name} values")
+        for field in ("center", "neighbour"):
+            element = getattr(o, field)
+            if element and element not in elements:
+                raise ConfigError(f"{key}.{field}: {element} is not an element of the potential ({potential.species_table})")
+        for element in o.formers:
+            if element not in elements:
+                raise ConfigError(f"{key}.formers: {element} is not an element of the potential ({potential.species_table})")
 
 
 def _check_measured_values(table: pd.DataFrame, fitted: tuple[Target, ...], path: str) -> None:

@@ -21,7 +21,8 @@ from pathlib import Path
 
 from glassfit import lammps
 from glassfit.files import read_json, write_json
-from glassfit.properties import b4_series, failure_reason, mean_std, read_thermo, stage_rows
+from glassfit.model import Observable
+from glassfit.properties import failure_reason, mean_std, read_thermo, stage_rows
 from glassfit.protocol import TOGGLE_RESTARTS, MDSettings, Stage, render, render_resume, total_ps
 
 #: files one attempt writes in the run directory (a resumed attempt adds in/log.resume<N>.lammps)
@@ -46,7 +47,9 @@ class RunSpec:
     settings: MDSettings
     velocity_seed: int
     elements: list[str]
-    b4_cutoff_A: float = 1.8
+    observables: dict[str, Observable] = field(default_factory=dict)  # what the run measures for its targets, by target name
+    analysis: dict = field(default_factory=dict)  # the campaign's analysis settings (g(r) binning for diffraction targets)
+    measured: dict[str, dict] = field(default_factory=dict)  # the glass's measured diffraction data sets by name (as_dicts)
     ranks: int = 1
     keep_restarts: bool = False
     metadata: dict = field(default_factory=dict)
@@ -235,21 +238,22 @@ def _attempt(spec: RunSpec, launcher: lammps.Launcher, stages: list[Stage], labe
 
 
 def _measure(spec: RunSpec, thermo, stages: list[Stage]) -> dict:
-    """Density over the ``density`` stage, B4 over the ``production`` stage's frames."""
+    """Density over the ``density`` stage; every other target's observable over the ``production`` stage's frames."""
+    from glassfit.analysis import measured, observables  # numpy/scipy analysis: imported when a run has finished
+    from glassfit.trajectory import iter_dump
+
     out: dict = {}
     density_stage = next((s.name for s in stages if s.role == "density"), None)
+    density = [name for name, o in spec.observables.items() if o.kind == "density"]
     if density_stage:
         rho = stage_rows(thermo, density_stage)["density_g_cm3"]
-        out["density_g_cm3_mean"], out["density_g_cm3_std"] = mean_std(rho)
+        for name in density or ["density_g_cm3"]:
+            out[f"{name}_mean"], out[f"{name}_std"] = mean_std(rho)
     dump = spec.workdir / "trajectory.dump"
-    if "B" in spec.elements and dump.exists():
-        series = b4_series(dump, spec.elements.index("B") + 1, spec.elements.index("O") + 1, spec.b4_cutoff_A)
-        out["n_frames"] = int(series.size)
-        if series.size:
-            out["B4_mean"], out["B4_std"] = mean_std(series)
-        else:
-            out["B4_mean"], out["B4_std"] = None, None
-            out["B4_note"] = "undefined: the glass has no boron"
+    structural = {name: o for name, o in spec.observables.items() if o.kind != "density"}
+    if structural and dump.exists():
+        sets = {m.name: m for m in measured.from_dicts(list(spec.measured.values()))}
+        out.update(observables.measure(iter_dump(dump), spec.elements, structural, spec.analysis, sets))
     return out
 
 
@@ -291,7 +295,7 @@ def simulate(spec: RunSpec, launcher: lammps.Launcher) -> dict:
         "run": spec.run_id,
         "status": "ok" if ok else "failed",
         "reason": None if ok else "; ".join(f"{a['protocol']}: {a['reason']}" for a in attempts),
-        **({k: None for k in ("density_g_cm3_mean", "density_g_cm3_std", "B4_mean", "B4_std")} if not ok else {}),
+        **({f"{name}_{k}": None for name in ["density_g_cm3", *spec.observables] for k in ("mean", "std")} if not ok else {}),
         **result,
         "attempts": attempts,
         "n_resumes": len(resumed),

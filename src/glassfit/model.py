@@ -168,6 +168,38 @@ class System:
     min_separation_A: float
 
 
+#: what a run can measure for a target (glassfit.analysis.observables computes each)
+OBSERVABLE_KINDS = ("density", "coordination_fraction", "qn_fraction", "mean_bond_length", "mean_angle", "diffraction")
+
+
+@dataclass(frozen=True)
+class Observable:
+    """What a run measures for a target; fields a kind does not use stay empty.
+
+    - density: the ``density`` stage's mean (thermo);
+    - coordination_fraction: fraction of ``center`` atoms with exactly ``n`` ``neighbour`` atoms within ``cutoff_A``;
+    - qn_fraction: fraction of ``center`` atoms (a network former) with exactly ``n`` bridging ``neighbour`` atoms, an
+      anion being bridging when it lies within ``cutoff_A`` of two or more atoms of ``formers``;
+    - mean_bond_length: mean ``center``-``neighbour`` distance within ``cutoff_A``;
+    - mean_angle: mean ``neighbour``-``center``-``neighbour`` angle (degrees) between bonds within ``cutoff_A``;
+    - diffraction: Wright's R_chi of the run's T(r) against the glass's measured data set named ``measured``
+      (analysis.measured_sq.<glass>.<measured>), 0 for a perfect match.
+    """
+
+    kind: str
+    center: str = ""
+    neighbour: str = ""
+    n: int = 0
+    cutoff_A: float = 0.0
+    formers: tuple[str, ...] = ()
+    measured: str = ""
+
+    @property
+    def per_frame(self) -> bool:
+        """Whether it is measured on each production frame (and averaged), not on the thermo or the run's mean g(r)."""
+        return self.kind not in ("density", "diffraction")
+
+
 @dataclass(frozen=True)
 class Target:
     """A fitted observable: its name (the MD run's ``<name>_mean``), glass-table column, roles, scale, weight, noise, transform."""
@@ -180,7 +212,8 @@ class Target:
     scale: float
     weight: float
     noise: float  # prior per-replica standard deviation
-    transform: str  # identity | logit: the scale the Gaussian processes model it on
+    transform: str  # identity | logit | log: the scale the Gaussian processes model it on
+    observable: Observable  # what a run measures for it
     weighting: str = "equal"  # equal | B2O3_fraction: the published code's B4 weighting across glasses
     minimum: float = float("-inf")  # the range a measured value can lie in (a density above 0, a fraction in [0, 1])
     maximum: float = float("inf")

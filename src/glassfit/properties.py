@@ -1,4 +1,4 @@
-"""What one MD run yields: thermo tables from the LAMMPS log, density, B4, and why a run failed."""
+"""What one MD run's LAMMPS output says: its thermo table (density) and why a run failed (targets: glassfit.analysis.observables)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from glassfit.trajectory import Frame, iter_dump
 
 _STAGE = re.compile(r"^glassfit stage (\S+) (\d+) (\d+)")
 
@@ -112,28 +111,3 @@ def mean_std(values: np.ndarray | pd.Series) -> tuple[float, float]:
     if values.size == 0:
         return math.nan, math.nan
     return float(values.mean()), float(values.std(ddof=1)) if values.size > 1 else 0.0
-
-
-def coordination(frame: Frame, center_type: int, neighbour_type: int, cutoff_A: float) -> np.ndarray:
-    """Number of ``neighbour_type`` atoms within ``cutoff_A`` of each ``center_type`` atom (periodic)."""
-    rel = np.mod(frame.positions - frame.box_lo, frame.box_len)
-    rel[rel >= frame.box_len] = 0.0
-    centers = rel[frame.types == center_type]
-    others = rel[frame.types == neighbour_type]
-    if len(centers) == 0:
-        return np.zeros(0, dtype=int)
-    from scipy.spatial import cKDTree  # scipy.spatial: ~0.2 s to import, not while parsing the workflow
-
-    tree = cKDTree(others, boxsize=frame.box_len)
-    return np.array([len(n) for n in tree.query_ball_point(centers, r=cutoff_A)], dtype=int)
-
-
-def b4_series(dump: str | Path, boron_type: int, oxygen_type: int, cutoff_A: float) -> np.ndarray:
-    """Fraction of B atoms with exactly four O within ``cutoff_A``, one value per frame (empty if no boron)."""
-    values = []
-    for frame in iter_dump(dump):
-        cn = coordination(frame, boron_type, oxygen_type, cutoff_A)
-        if cn.size == 0:
-            return np.zeros(0)
-        values.append(float(np.mean(cn == 4)))
-    return np.array(values)

@@ -78,14 +78,28 @@ def _campaign_json(campaign: Campaign, results: Path) -> list[Problem]:
     if not path.is_file():
         return []
     try:
-        before = from_dict(Campaign, json.loads(path.read_text()))
-    except (ValueError, KeyError, TypeError) as error:
+        before = from_dict(Campaign, upgrade(json.loads(path.read_text())))
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
         return [Problem(path, f"damaged ({type(error).__name__}: {str(error).splitlines()[0][:80]})",
                         "restore it from a copy of the campaign (it records the physics the runs were made with)", True)]
     old, new = to_dict(before), to_dict(campaign)
+    measured = {t["name"]: t["observable"] for t in old["targets"]}
     return [Problem(path, f"{key} was {_short(a)} when the campaign started, the config says {_short(b)}",
                     "put the config back, or start a new campaign (campaign: <new name>) for new physics", True)
-            for key in PHYSICS for key, a, b in _differences(key, _get(old, key), _get(new, key))]
+            for key in PHYSICS for key, a, b in _differences(key, _get(old, key), _get(new, key))] + [
+        Problem(path, f"target {t['name']}: its runs measured {_short(measured.get(t['name']))}, the config says {_short(t['observable'])}",
+                "put the config back, or start a new campaign (campaign: <new name>) for new targets", True)
+        for t in new["targets"] if measured.get(t["name"]) != t["observable"]]
+
+
+def upgrade(data: dict) -> dict:
+    """campaign.json of an earlier glassfit (targets density and B4 without their observables) in today's form."""
+    cutoff = data.get("md", {}).get("b4_cutoff_A", 1.8)
+    known = {"density_g_cm3": {"kind": "density"}, "B4": {"kind": "coordination_fraction", "center": "B", "neighbour": "O", "n": 4, "cutoff_A": cutoff}}
+    for target in data.get("targets", []):
+        if "observable" not in target and target.get("name") in known:
+            target["observable"] = known[target["name"]]
+    return data
 
 
 def _iteration(campaign: Campaign, results: Path, iteration: int) -> list[Problem]:

@@ -8,6 +8,10 @@ name and renamed):
 - ``angles.csv`` / ``angles.json``  bond angle distributions / means
 - ``rings.json``  ring size distribution and mean ring size
 - ``sq.csv``, ``gr_total.csv``, ``scattering.json``  S(Q) (neutron, X-ray, partials), total G(r), R_chi_FQ
+- ``comparison.json``  only with ``real_space_r_chi`` (``glassfit analyse``): Wright's R_chi of this run against each measured set
+
+The trajectory is a LAMMPS text dump (the campaign's runs) or any iterable of frames, e.g. a trajectory of another MD
+code read by MDAnalysis (:mod:`glassfit.analysis.reader`, the ``glassfit analyse`` command).
 
 :func:`gather` recomputes every replica's S(Q) and G(r) from its g(r) cut at the smallest r_max of the replicas
 (one resolution), and computes Wright's real-space R_chi on the replica-mean g(r) (``R_chi_<set>``).
@@ -26,7 +30,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from glassfit.trajectory import iter_dump
+from glassfit.trajectory import Frame, iter_dump
 
 from .angles import AnglesAccumulator
 from .coordination import CoordinationAccumulator
@@ -164,21 +168,28 @@ def summarize(results: dict) -> dict[str, float | None | str]:
 
 
 def run_suite(
-    dump_path: str | Path,
+    dump_path: str | Path | Iterable[Frame],
     elements: Sequence[str],
     settings: dict | None,
     outdir: str | Path,
     analyses: Sequence[str] | None = None,
     extra: dict | None = None,
+    real_space_r_chi: bool = False,
 ) -> dict:
     """Analyse one run's production trajectory and write one file per analysis into ``outdir``.
 
-    ``elements[i-1]`` is the element of LAMMPS type i. Returns the flat summary (also written as
-    ``summary.json``), with the scalars of ``extra`` (e.g. the run's MD density) added.
+    ``dump_path`` is a LAMMPS text dump (read by :func:`glassfit.trajectory.iter_dump`) or any iterable of
+    :class:`~glassfit.trajectory.Frame` (e.g. :func:`glassfit.analysis.reader.open_trajectory`: other formats).
+    ``elements[i-1]`` is the element of type i. Returns the flat summary (also written as ``summary.json``),
+    with the scalars of ``extra`` (e.g. the run's MD density) added; ``summary["trajectory"]`` is the dump's path
+    (for frames: ``extra["trajectory"]``, else None). With ``real_space_r_chi`` (and measured sets and the pdf),
+    Wright's R_chi of this run's g(r) against each set is added as ``R_chi_<set>`` (details in ``comparison.json``),
+    as :func:`gather` does for the replica mean.
     """
     outdir = Path(outdir)
     s = resolve_settings(settings)
-    res = analyse_frames(iter_dump(dump_path), elements, s, analyses)
+    frames = iter_dump(dump_path) if isinstance(dump_path, (str, os.PathLike)) else dump_path
+    res = analyse_frames(frames, elements, s, analyses)
     if "coordination" in res:
         write_json(outdir / "coordination.json", res["coordination"])
     if "pdf" in res:
@@ -194,11 +205,28 @@ def run_suite(
         write_csv(outdir / "gr_total.csv", res["scattering"]["gr"])
         write_json(outdir / "scattering.json", res["scattering"]["meta"])
     summary = {**summarize(res), **(extra or {})}
-    summary["trajectory"] = str(dump_path)
+    if "pdf" in res and real_space_r_chi:
+        summary.update(r_chi_of_run(res["pdf"], s, outdir))
+    if isinstance(dump_path, (str, os.PathLike)):
+        summary["trajectory"] = str(dump_path)
+    else:
+        summary.setdefault("trajectory", None)
     summary["elements"] = list(elements)
     summary["timing_s"] = res["timing_s"]
     write_json(outdir / "summary.json", summary)
     return summary
+
+
+def r_chi_of_run(pdf: dict, settings: dict, outdir: Path) -> dict:
+    """Wright's R_chi of one run's g(r) against each measured set (``R_chi_<set>``), details in ``comparison.json``; {} without sets."""
+    sets = from_dicts(settings.get("measured", []))
+    if not sets:
+        return {}
+    meta = pdf["meta"]
+    details = {m.name: r_chi_real_space(pdf["table"], meta["concentrations"], meta["number_density_inv_A3"], m) for m in sets}
+    write_json(outdir / "comparison.json", {"definition": "Wright's R_chi on T(r) of this trajectory's g(r), broadened by each set's Q_max "
+                                            "and modification function (glassfit.analysis.measured)", "r_max_A": meta["r_max_A"], "sets": details})
+    return {f"R_chi_{name}": d["R_chi"] for name, d in details.items()}
 
 
 def gather(run_dirs: Sequence[str | Path], outdir: str | Path, extra: dict | None = None) -> dict:

@@ -46,7 +46,7 @@ def run_settings(campaign: Campaign, glass_id: str, analyses: Sequence[str]) -> 
 
 def md_scalars(properties: dict) -> dict[str, float | None]:
     """The MD run's own measurements, carried into its analysis summary (and so into replica averages)."""
-    return {"md_density_g_cm3": properties.get("density_g_cm3_mean"), "md_B4": properties.get("B4_mean")}
+    return {f"md_{key[:-len('_mean')]}": value for key, value in properties.items() if key.endswith("_mean")}
 
 
 def analyse_run(properties_file: str | Path, settings: dict, outdir: str | Path) -> dict:

@@ -41,6 +41,7 @@ from .objective import fit_targets, inert_terms, pareto_targets, term_column
 from .settings import normalise
 
 DTYPE = torch.float64
+LOG_FLOOR = 1e-3  # a log-modelled value (R_chi) is floored here: a perfect match would be minus infinity
 LOGIT_EPS = 0.01  # a logit-modelled fraction is clipped into [eps, 1 - eps]: MD gives B4 exactly 0 below its cliff
 
 
@@ -93,12 +94,15 @@ def to_model_scale(y: np.ndarray, var: np.ndarray, transform: str) -> tuple[np.n
     if transform == "logit":
         p = np.clip(y, LOGIT_EPS, 1 - LOGIT_EPS)
         return np.log(p / (1 - p)), var / (p * (1 - p)) ** 2
+    if transform == "log":  # a positive distance (R_chi): relative changes matter
+        p = np.maximum(y, LOG_FLOOR)
+        return np.log(p), var / p**2
     return y, var
 
 
 def to_physical(values: torch.Tensor, transform: str) -> torch.Tensor:
     """Model-scale samples of a target back in physical units."""
-    return torch.sigmoid(values) if transform == "logit" else values
+    return torch.sigmoid(values) if transform == "logit" else torch.exp(values) if transform == "log" else values
 
 
 def fit_property(obs: data.Observations, features: np.ndarray) -> GlassProperty:
