@@ -156,6 +156,26 @@ def test_a_changed_physics_key_is_named_by_verify_and_the_workflow(copied):
     assert status["md_runs"]["pending"] == 0  # nothing was touched
 
 
+def test_a_target_the_runs_measured_otherwise_is_named_and_an_earlier_campaign_json_still_reads(copied):
+    config = yaml.safe_load((copied / "config.yaml").read_text())
+    config["targets"] = ["density", {"name": "B4", "kind": "coordination_fraction", "center": "B", "n": 4, "cutoff_A": 1.9, "scale": 0.05}]
+    (copied / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    check = verify(copied, "--configfile", str(copied / "config.yaml"))
+    line = "campaign.json: targets.B4.observable.cutoff_A was 1.8 when the campaign started, the config says 1.9"
+    assert check.returncode == 1 and line in check.stdout
+    # campaign.json of glassfit before configured targets: density and B4 without their observables, same physics
+    del config["targets"]
+    (copied / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    record = copied / "results/tiny/campaign.json"
+    old = json.loads(record.read_text())
+    for target in old["targets"]:
+        del target["observable"]
+    record.write_text(json.dumps(old))
+    assert verify(copied, "--configfile", str(copied / "config.yaml")).returncode == 0
+    dry = snakemake(copied, "-n")
+    assert dry.returncode == 0 and not set(jobs(dry)) & {*MD_RULES, "propose", "design"}, dry.stderr[-3000:]
+
+
 def test_extending_a_finished_campaign_redoes_only_the_validation_of_the_new_best(copied):
     """README: raise learn.iterations, remove the last (empty) iteration and final/: only new work is planned."""
     config = yaml.safe_load((copied / "config.yaml").read_text())

@@ -118,3 +118,13 @@ def test_diffraction_r_chi_against_scaled_measured_data_is_the_scale(tmp_path):
         data = MeasuredSet(path=str(path), name="neutron", radiation="neutron", quantity="T(r)", q_max_inv_A=20.0)
         out = observables.measure([f], ELEMENTS, {"rchi": Observable("diffraction", measured="neutron")}, None, {"neutron": data})
         assert out["rchi_mean"] == pytest.approx(e / (1 + e), abs=1e-6)
+
+
+def test_the_structure_suite_reports_qn_of_every_former():
+    from glassfit.analysis import analyse_frames, summarize
+
+    quartz_summary = summarize(analyse_frames([crystal_frame(quartz(), (5, 3, 5))], ELEMENTS, {}, ["coordination"]))
+    assert quartz_summary["Q4_Si"] == 1.0 and quartz_summary["Q3_Si"] == 0.0 and "Q4_B" not in quartz_summary
+    settings = {"network_formers": ["B", "P"], "network_bond_cutoffs_A": {"P-O": 2.0}}
+    bpo4_summary = summarize(analyse_frames([crystal_frame(bpo4(), (4, 4, 3))], ELEMENTS, settings, ["coordination"]))
+    assert bpo4_summary["Q4_B"] == 1.0 and bpo4_summary["Q4_P"] == 1.0

@@ -87,9 +87,10 @@ def _campaign_json(campaign: Campaign, results: Path) -> list[Problem]:
     return [Problem(path, f"{key} was {_short(a)} when the campaign started, the config says {_short(b)}",
                     "put the config back, or start a new campaign (campaign: <new name>) for new physics", True)
             for key in PHYSICS for key, a, b in _differences(key, _get(old, key), _get(new, key))] + [
-        Problem(path, f"target {t['name']}: its runs measured {_short(measured.get(t['name']))}, the config says {_short(t['observable'])}",
+        Problem(path, f"{key} was {_short(a)} when the campaign started, the config says {_short(b)}" if t["name"] in measured else
+                f"target {t['name']} was not measured by the campaign's runs (they measured {', '.join(measured) or 'nothing'})",
                 "put the config back, or start a new campaign (campaign: <new name>) for new targets", True)
-        for t in new["targets"] if measured.get(t["name"]) != t["observable"]]
+        for t in new["targets"] for key, a, b in _differences(f"targets.{t['name']}.observable", measured.get(t["name"]), t["observable"])]
 
 
 def upgrade(data: dict) -> dict:

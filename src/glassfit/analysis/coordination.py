@@ -1,14 +1,19 @@
-"""Cation–oxygen coordination: CN distributions, B3/B4/B5 fractions, mean bond lengths.
+"""Cation–oxygen coordination: CN distributions, B3/B4/B5 fractions, mean bond lengths, Q^n of the network formers.
 
 B4 is the fraction of B atoms with exactly four O within the B–O cutoff (1.8 Å by default), the
-definition used for the fitted target; it is averaged over frames.
+definition used for the fitted target; it is averaged over frames. Q^n of a network former T is the fraction of T
+with n bridging anions among its anions within the T–O network bond cutoff; an anion is bridging when it lies
+within those cutoffs of two or more network formers (the qn_fraction target's definition).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .core import FrameContext
+from glassfit.model import Observable
+
+from .core import FrameContext, cutoff_lookup
+from .observables import bridging_counts
 
 MAX_CN = 12
 
@@ -26,6 +31,13 @@ class CoordinationAccumulator:
         self.bond_sum = {"Si-O": 0.0, "BIII-O": 0.0, "BIV-O": 0.0}
         self.bond_n = {"Si-O": 0, "BIII-O": 0, "BIV-O": 0}
         self.n_frames = 0
+        formers, anion = list(settings["network_formers"]), settings["bridging_anion"]
+        cuts = {t: cutoff_lookup(settings["network_bond_cutoffs_A"], t, anion) for t in formers}
+        # Q^n per former, bridging through any former; one cutoff per observable: the formers' largest
+        self.qn = {t: Observable("qn_fraction", center=t, neighbour=anion, cutoff_A=max(c for c in cuts.values() if c),
+                                 formers=tuple(f for f in formers if cuts[f])) for t in formers if cuts[t]}
+        self.qn_sum = {t: np.zeros(7) for t in self.qn}
+        self.qn_frames = dict.fromkeys(self.qn, 0)
 
     def cn_of(self, ctx: FrameContext, pair: str) -> tuple[np.ndarray, np.ndarray, "object"]:
         """Atoms of the pair's cation, their CN, and the bonds counted."""
@@ -37,6 +49,11 @@ class CoordinationAccumulator:
 
     def add(self, ctx: FrameContext) -> None:
         self.n_frames += 1
+        for t, o in self.qn.items():
+            counts = bridging_counts(ctx, o)
+            if len(counts):
+                self.qn_sum[t] += np.bincount(np.minimum(counts, 6), minlength=7) / len(counts)
+                self.qn_frames[t] += 1
         for pair in self.cutoffs:
             atoms, cn, b = self.cn_of(ctx, pair)
             self.hist[pair] += np.bincount(np.minimum(cn, MAX_CN), minlength=MAX_CN + 1)
@@ -75,6 +92,8 @@ class CoordinationAccumulator:
             vals = [f[f"B{k}"] for f in self.b_fractions]
             out[f"B{k}_fraction"] = float(np.mean(vals)) if vals else None
         out["B4_fraction_per_frame"] = [f["B4"] for f in self.b_fractions]
+        out["qn_distribution"] = {t: {f"Q{n}": float(v / self.qn_frames[t]) for n, v in enumerate(self.qn_sum[t])} if self.qn_frames[t] else None
+                                  for t in self.qn}
         out["boron_undefined_reason"] = reason
         out["mean_bond_length_A"] = {
             k: (self.bond_sum[k] / self.bond_n[k] if self.bond_n[k] else None) for k in self.bond_sum

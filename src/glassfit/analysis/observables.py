@@ -44,14 +44,17 @@ def bridging(ctx: FrameContext, o: Observable) -> np.ndarray:
     return count >= 2
 
 
+def bridging_counts(ctx: FrameContext, o: Observable) -> np.ndarray:
+    """Per ``center`` atom: how many bridging ``neighbour`` atoms it has within ``cutoff_A`` (its n of Q^n)."""
+    b = ctx.bonds_between(o.center, o.neighbour, o.cutoff_A)
+    counts = np.bincount(b.i, weights=bridging(ctx, o)[b.j].astype(float), minlength=len(ctx.type_index))
+    return np.rint(counts[_atoms(ctx, o.center)]).astype(int)
+
+
 def qn_fraction(ctx: FrameContext, o: Observable) -> float | None:
     """Fraction of ``center`` atoms with exactly ``n`` bridging ``neighbour`` atoms within ``cutoff_A`` (Q^n)."""
-    atoms = _atoms(ctx, o.center)
-    if not len(atoms):
-        return None
-    b = ctx.bonds_between(o.center, o.neighbour, o.cutoff_A)
-    n_bridging = np.bincount(b.i, weights=bridging(ctx, o)[b.j].astype(float), minlength=len(ctx.type_index))[atoms]
-    return float(np.mean(np.rint(n_bridging) == o.n))
+    counts = bridging_counts(ctx, o)
+    return float(np.mean(counts == o.n)) if len(counts) else None
 
 
 def mean_bond_length(ctx: FrameContext, o: Observable) -> float | None:

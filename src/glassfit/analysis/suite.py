@@ -148,6 +148,9 @@ def summarize(results: dict) -> dict[str, float | None | str]:
             out[f"mean_cn_{pair}"] = v
         for pair, v in c["mean_bond_length_A"].items():
             out[f"mean_bond_length_{pair}_A"] = v
+        for former, qn in c.get("qn_distribution", {}).items():
+            for label, v in (qn or {}).items():
+                out[f"{label}_{former}"] = v
     a = results.get("angles")
     if a:
         for k, v in a["meta"]["mean_angle_deg"].items():
