@@ -23,7 +23,8 @@ class Observations:
     """What a surrogate is trained on, for one target: one row per candidate x glass with a value."""
 
     target: Target
-    glasses: list[str]  # the glasses this target is modelled on (fitted, responding, with a measured value)
+    glasses: list[str]  # the glasses this target is modelled on (fitted, responding, measured, with a simulated value)
+    missing: list[str]  # fitted, responding, measured glasses without any simulated value: not modelled, penalised
     unit: np.ndarray  # (n, d) parameters in the [0,1] box of the bounds
     glass_index: np.ndarray  # (n,) index into `glasses`
     y: np.ndarray  # (n,) replica means
@@ -51,13 +52,14 @@ def replica_sigma(dataset: pd.DataFrame, problem: LearningProblem, target: Targe
     """Per-replica standard deviation of a target per glass: the pooled replica std shrunk towards its prior noise.
 
     sigma^2 = (dof x pooled variance + prior_replicas x prior^2) / (dof + prior_replicas), with dof =
-    sum of (n_ok - 1) over the glass's candidates.
+    sum of (n_ok - 1) over the glass's candidates whose replicas differ (all-equal replicas, such as B4 = 0 below its
+    cliff, are a floor of the observable, not a measure of the replica scatter).
     """
     prior, prior_dof = target.noise, problem.learn.prior_replicas
     data = dataset.assign(glass=dataset["glass"].astype(str))
     n = data["n_ok"].fillna(0).to_numpy(dtype=float)
     std = data[f"{target.name}_std"].to_numpy(dtype=float)
-    ok = (n >= 2) & np.isfinite(std)
+    ok = (n >= 2) & np.isfinite(std) & (std > 0)  # identical replicas (B4 = 0 below its cliff) say nothing of the scatter
     dof = pd.Series(np.where(ok, n - 1, 0.0)).groupby(data["glass"].to_numpy()).sum()
     ss = pd.Series(np.where(ok, (n - 1) * np.nan_to_num(std) ** 2, 0.0)).groupby(data["glass"].to_numpy()).sum()
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -69,16 +71,19 @@ def observations(dataset: pd.DataFrame, problem: LearningProblem, target: Target
     """Rows of a target on the modelled glasses that have a measured value of it and a finite replica mean."""
     name = target.name
     weights = fit_targets(problem)[f"{name}_weight"]
-    glasses = [g for g in modelled_glasses(problem) if weights[g] > 0]
+    wanted = [g for g in modelled_glasses(problem) if weights[g] > 0]
     data = dataset.assign(candidate=dataset["candidate"].astype(str), glass=dataset["glass"].astype(str))
-    data = data[data["glass"].isin(glasses) & np.isfinite(data[f"{name}_mean"].to_numpy(dtype=float))]
+    data = data[data["glass"].isin(wanted) & np.isfinite(data[f"{name}_mean"].to_numpy(dtype=float))]
     data = data.drop_duplicates(["candidate", "glass"], keep="last")
+    # a glass with no value yet (every run failed, a new glass) is not modelled: a GP offset would invent its values
+    glasses = [g for g in wanted if g in set(data["glass"])]
     sigma = replica_sigma(dataset, problem, target).reindex(data["glass"]).fillna(target.noise)
     n_ok = np.maximum(data["n_ok"].fillna(1).to_numpy(dtype=float), 1.0)
     return Observations(
         target=target,
         glasses=glasses,
-        unit=normalise(data[param_names(problem)].to_numpy(dtype=float), problem).reshape(len(data), -1),
+        missing=[g for g in wanted if g not in glasses],
+        unit=normalise(data[param_names(problem)].to_numpy(dtype=float), problem).reshape(len(data), len(problem.tunables)),
         glass_index=np.array([glasses.index(g) for g in data["glass"]], dtype=int),
         y=data[f"{name}_mean"].to_numpy(dtype=float),
         y_var=sigma.to_numpy() ** 2 / n_ok,

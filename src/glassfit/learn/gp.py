@@ -127,7 +127,7 @@ class Models:
     model: ModelList
     observed: list[data.Observations]  # one per modelled target, in model-output order
     fit: dict[str, tuple[torch.Tensor, torch.Tensor, torch.Tensor]]  # target name -> (exp, weight, scale) per glass
-    inert: dict[str, float]  # every target's term on the inert glasses (the same for every candidate), in target order
+    inert: dict[str, float]  # every target's constant term (the same for every candidate): inert glasses, penalised unmodelled ones
     failure: bool  # whether the last model output is the failed-run fraction
     max_failure: float
     X_baseline: torch.Tensor  # every evaluated candidate, in the unit box
@@ -161,8 +161,10 @@ def build(dataset: pd.DataFrame, problem: LearningProblem, seed: int) -> Models:
     torch.manual_seed(seed)
     targets = fit_targets(problem)
     models, observed, fit = [], [], {}
+    inert = inert_terms(dataset, problem)
     for target in problem.targets:
         obs = data.observations(dataset, problem, target)
+        inert[target.name] += problem.learn.missing_penalty * len(obs.missing)  # as the observed objective scores them
         if not obs.glasses or not len(obs.y):
             continue
         models.append(fit_property(obs, data.composition_features(problem, obs.glasses)))
@@ -177,7 +179,7 @@ def build(dataset: pd.DataFrame, problem: LearningProblem, seed: int) -> Models:
     failure_gp = failure_model(dataset, problem)
     if failure_gp is not None:
         models.append(failure_gp)
-    return Models(model=ModelList(*models), observed=observed, fit=fit, inert=inert_terms(dataset, problem),
+    return Models(model=ModelList(*models), observed=observed, fit=fit, inert=inert,
                   failure=failure_gp is not None, max_failure=problem.learn.proposer.max_failure_fraction, X_baseline=X)
 
 

@@ -1,0 +1,55 @@
+"""Defects of the learning engine, each with the case that showed it (tests/learn_toy.py's problem)."""
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import learn_toy as toy
+from glassfit import config, learn
+from glassfit.learn import data as learn_data, gp
+
+torch.set_num_threads(1)
+
+
+def initial(cfg, seed=0):
+    return toy.evaluate(toy.unit_of(learn.initial_design(cfg, seed=1)), 0, np.random.default_rng(seed))
+
+
+@pytest.mark.parametrize("learn_section", [{"objective": {"B4_weight": 0}}, {"objective": {"density_weight": 0}}],
+                         ids=["B4 weight 0", "density weight 0"])
+def test_a_target_with_no_rows_to_model_neither_crashes_propose_nor_recommend(learn_section):
+    cfg = toy.config(**learn_section)
+    data = initial(cfg)
+    batch = learn.propose(data, cfg, k=2, seed=1)
+    assert len(batch) == 2 and np.isfinite(batch[toy.NAMES].to_numpy()).all()
+    assert set(learn.recommend(data, cfg, seed=0).parameters) == set(toy.NAMES)
+
+
+def test_every_glass_fitted_for_density_only_has_no_b4_rows():
+    base = toy.config()
+    glasses = [{"id": g.id, "composition": g.composition, "role": "fit-density-only", **g.measured} for g in base.glasses]
+    cfg = config.problem([t.__dict__ for t in base.tunables], glasses)
+    data = initial(cfg)
+    assert len(learn.propose(data, cfg, k=2, seed=1)) == 2
+
+
+def test_a_glass_without_values_is_not_modelled_but_penalised():
+    cfg = toy.config()
+    data = initial(cfg)
+    data.loc[data["glass"] == "62B", ["B4_mean", "B4_std"]] = np.nan  # a missing analysis: B4 of 62B never measured
+    models = gp.build(data, cfg, seed=0)
+    b4 = next(o for o in models.observed if o.target.name == "B4")
+    assert b4.glasses == ["12B", "37B"] and b4.missing == ["62B"]
+    assert models.inert["B4"] == cfg.learn.missing_penalty  # the observed objective's score for a missing value
+    predictions = gp.glass_predictions(models, np.array([[0.5, 0.5]]))
+    assert predictions.set_index("glass").loc["62B", "B4_mean"] != predictions.set_index("glass").loc["62B", "B4_mean"]  # NaN: not invented
+
+
+def test_identical_replicas_do_not_shrink_the_pooled_noise():
+    cfg = toy.config()
+    data = initial(cfg)
+    glass = data["glass"] == "12B"
+    before = learn_data.replica_sigma(data, cfg, cfg.targets[1])["12B"]
+    floor = data[glass].copy().assign(candidate=lambda d: d["candidate"] + "z", B4_mean=0.0, B4_std=0.0)  # below the cliff
+    after = learn_data.replica_sigma(pd.concat([data, floor, floor.assign(candidate=lambda d: d["candidate"] + "y")]), cfg, cfg.targets[1])["12B"]
+    assert after == pytest.approx(before, rel=1e-12)
