@@ -53,3 +53,19 @@ def test_identical_replicas_do_not_shrink_the_pooled_noise():
     floor = data[glass].copy().assign(candidate=lambda d: d["candidate"] + "z", B4_mean=0.0, B4_std=0.0)  # below the cliff
     after = learn_data.replica_sigma(pd.concat([data, floor, floor.assign(candidate=lambda d: d["candidate"] + "y")]), cfg, cfg.targets[1])["12B"]
     assert after == pytest.approx(before, rel=1e-12)
+
+
+def test_the_pareto_reference_point_comes_from_usable_sets_only():
+    from botorch.utils.multi_objective.hypervolume import infer_reference_point
+    from botorch.utils.multi_objective.pareto import is_non_dominated
+
+    cfg = toy.config(mode="pareto")
+    rng = np.random.default_rng(2)
+    data = pd.concat([initial(cfg), toy.evaluate(np.array([[0.95, 0.05], [0.9, 0.95]]), 1, rng, fail_above=0.85)], ignore_index=True)
+    models = gp.build(data, cfg, seed=0)
+    assert models.usable.tolist() == [True] * (len(models.usable) - 2) + [False, False]
+    pair = gp._pareto_objective(models, cfg)
+    with torch.no_grad():
+        every = pair(gp._sampler(models, cfg, 0, 256)(models.model.posterior(models.X_baseline[:, None, :]))).mean(0)[:, 0, :]
+    usable = every[torch.as_tensor(models.usable)]
+    assert torch.allclose(gp.reference_point(models, cfg, 0), infer_reference_point(usable[is_non_dominated(usable)]))

@@ -131,6 +131,7 @@ class Models:
     failure: bool  # whether the last model output is the failed-run fraction
     max_failure: float
     X_baseline: torch.Tensor  # every evaluated candidate, in the unit box
+    usable: np.ndarray  # per row of X_baseline: a value on every modelled glass and failures within the limit (data.usable)
 
     def modelled_terms(self, samples: torch.Tensor) -> dict[str, torch.Tensor]:
         """Objective term of every target on the modelled glasses, summed over them: samples (..., q, outputs) -> (..., q)."""
@@ -180,7 +181,8 @@ def build(dataset: pd.DataFrame, problem: LearningProblem, seed: int) -> Models:
     if failure_gp is not None:
         models.append(failure_gp)
     return Models(model=ModelList(*models), observed=observed, fit=fit, inert=inert,
-                  failure=failure_gp is not None, max_failure=problem.learn.proposer.max_failure_fraction, X_baseline=X)
+                  failure=failure_gp is not None, max_failure=problem.learn.proposer.max_failure_fraction, X_baseline=X,
+                  usable=data.usable(dataset, problem).to_numpy(dtype=bool))
 
 
 def failure_model(dataset: pd.DataFrame, problem: LearningProblem) -> SingleTaskGP | None:
@@ -259,6 +261,16 @@ def _pareto_objective(models: Models, problem: LearningProblem):
     return pair
 
 
+def reference_point(models: Models, problem: LearningProblem, seed: int) -> torch.Tensor:
+    """Pareto mode's hypervolume reference point, inferred from the posterior-mean front of the usable sets (a failed
+    set's predicted terms are no trade-off anyone would take); from every set while none is usable."""
+    pair = _pareto_objective(models, problem)
+    rows = torch.as_tensor(models.usable) if models.usable.any() else torch.ones(len(models.X_baseline), dtype=torch.bool)
+    with torch.no_grad():
+        base = pair(_sampler(models, problem, seed, 256)(models.model.posterior(models.X_baseline[rows][:, None, :]))).mean(0)[:, 0, :]
+    return infer_reference_point(base[is_non_dominated(base)])
+
+
 def propose(models: Models, problem: LearningProblem, k: int, seed: int) -> np.ndarray:
     """A batch of k points of the unit box that maximises qLogNEI (qLogNEHVI in pareto mode) as a whole.
 
@@ -268,10 +280,8 @@ def propose(models: Models, problem: LearningProblem, k: int, seed: int) -> np.n
     sampler = _sampler(models, problem, seed)
     if problem.learn.mode == "pareto":
         pair = _pareto_objective(models, problem)
-        with torch.no_grad():
-            base = pair(_sampler(models, problem, seed, 256)(models.model.posterior(models.X_baseline[:, None, :]))).mean(0)[:, 0, :]
         acq = qLogNoisyExpectedHypervolumeImprovement(
-            models.model, infer_reference_point(base[is_non_dominated(base)]), models.X_baseline, sampler=sampler,
+            models.model, reference_point(models, problem, seed), models.X_baseline, sampler=sampler,
             objective=GenericMCMultiOutputObjective(pair), constraints=models.constraints(),
             prune_baseline=True, cache_root=False)
     else:
