@@ -86,3 +86,14 @@ def test_defaults_come_from_the_schema_and_every_key_is_documented():
             if sub["type"] == "object":
                 walk(sub)
     walk(schema)
+
+
+def test_convergence_is_judged_on_the_posterior_when_a_ranking_is_given():
+    """Observed best keeps falling by replica luck (100, 4, 3, 2, 1); the posterior-best stalls at 5: converged."""
+    data = dataset([0.1, 0.02, 0.0173, 0.0141, 0.01])
+    assert stop_reason(data, 5, config()) is None  # the observed objective still 'improves'
+    ranking = pd.DataFrame({"candidate": [f"c{i}" for i in range(6)], "iteration": [0, 1, 2, 3, 4, 4],
+                            "predicted_objective": [10.0, 5.0, 5.01, 5.02, 5.0, 0.1], "usable": [True] * 5 + [False]})
+    reason = stop_reason(data, 5, config(), ranking)
+    assert reason is not None and reason.startswith("converged: the recommended set objective 5 (posterior mean)")
+    assert stop_reason(data, 5, config(), ranking.assign(predicted_objective=[10.0, 8.0, 6.0, 4.0, 2.0, 0.1])) is None

@@ -32,10 +32,10 @@ def make(dataset: pd.DataFrame, campaign: Campaign, iteration: int, seed: int) -
     from glassfit.campaign import number_candidates
 
     t0 = time.perf_counter()
-    reason = learn.stop_reason(dataset, iteration, campaign)
-    k = 0 if reason else learn.affordable_candidates(dataset, campaign)
     engine = learn.Engine(dataset, campaign, seed)
     ranking = learn.rank(dataset, campaign, seed, engine=engine)
+    reason = learn.stop_reason(dataset, iteration, campaign, ranking)
+    k = 0 if reason else learn.affordable_candidates(dataset, campaign)
     table = learn.propose(dataset, campaign, k, seed, engine=engine)
     if table.empty and not reason:
         reason = "the proposer found no new candidate (learn.proposer)"

@@ -23,6 +23,15 @@ def best_so_far(dataset: pd.DataFrame, problem: LearningProblem) -> list[float]:
     return [float(v) for v in np.minimum.accumulate(best.to_numpy())]
 
 
+def posterior_so_far(ranking: pd.DataFrame) -> list[float]:
+    """Best posterior-mean objective among the (usable) sets evaluated up to each iteration, under one surrogate: the
+    recommendation's history without the replica noise that the best observed objective carries."""
+    ok = ranking[ranking["usable"].astype(bool)] if ranking["usable"].astype(bool).any() else ranking
+    best = ok.groupby("iteration")["predicted_objective"].min()
+    best = best.reindex(range(int(best.index.min()), int(best.index.max()) + 1)).ffill()  # an iteration of unusable sets
+    return [float(v) for v in np.minimum.accumulate(best.to_numpy())]
+
+
 def converged(history: list[float], problem: LearningProblem) -> bool:
     """True when the best-so-far objective improved by less than `tolerance` (relative) over `patience` iterations."""
     conv = problem.learn.convergence
@@ -58,8 +67,12 @@ def affordable_candidates(dataset: pd.DataFrame, problem: LearningProblem) -> in
     return max(0, min(k, int((budget - used) // per_candidate)))
 
 
-def stop_reason(dataset: pd.DataFrame, iteration_next: int, problem: LearningProblem) -> str | None:
-    """Why the campaign should not start iteration `iteration_next` (human-readable), or None to go on."""
+def stop_reason(dataset: pd.DataFrame, iteration_next: int, problem: LearningProblem, ranking: pd.DataFrame | None = None) -> str | None:
+    """Why the campaign should not start iteration `iteration_next` (human-readable), or None to go on.
+
+    Convergence is judged on the posterior (``ranking``: rank() of the data set) when given, else on the best observed
+    objective, whose replica noise can exceed the tolerance.
+    """
     learn = problem.learn
     if iteration_next >= learn.iterations:
         return (f"reached the maximum number of iterations ({learn.iterations}, learn.iterations, "
@@ -68,10 +81,12 @@ def stop_reason(dataset: pd.DataFrame, iteration_next: int, problem: LearningPro
     if budget is not None and not dataset.empty and affordable_candidates(dataset, problem) == 0:
         return (f"MD budget exhausted: {md_runs_used(dataset)} of {budget} runs used (learn.budget_md_runs), "
                 f"not enough left for one more candidate")
-    history = best_so_far(dataset, problem)
+    posterior = ranking is not None and not ranking.empty and "predicted_objective" in ranking
+    history = posterior_so_far(ranking) if posterior else best_so_far(dataset, problem)
     if converged(history, problem):
         conv = learn.convergence
-        return (f"converged: best objective {history[-1]:.4g} improved by less than "
+        return (f"converged: {'the recommended set' if posterior else 'best'} objective {history[-1]:.4g}"
+                f"{' (posterior mean)' if posterior else ''} improved by less than "
                 f"{conv.tolerance:.3g} (relative) over the last {conv.patience} iterations "
                 f"(learn.convergence)")
     return None
