@@ -42,3 +42,11 @@ def test_box_length_matches_density():
     masses = {el: s.mass_g_mol for el, s in SPECIES.items()}
     L = chemistry.box_length_A(r.mass_g(masses), 2.5)
     assert r.mass_g(masses) / (L**3 * 1e-24) == pytest.approx(2.5)
+
+
+def test_figures_plot_against_b2o3_or_the_oxide_that_varies_most():
+    from glassfit.chemistry import axis_label, composition_axis
+
+    assert composition_axis([{"SiO2": 75, "Na2O": 15, "CaO": 10}, {"SiO2": 63, "B2O3": 12, "Na2O": 15, "CaO": 10}]) == "B2O3"
+    assert composition_axis([{"SiO2": 80, "Na2O": 20}, {"SiO2": 66.7, "Na2O": 33.3}]) == "Na2O"  # a tie: the first in alphabetical order
+    assert axis_label("B2O3") == "B$_{2}$O$_{3}$ (mol %)"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Iterable, Mapping
 
 AVOGADRO = 6.02214076e23
 A3_PER_CM3 = 1e24
@@ -79,3 +80,18 @@ def realise(composition: dict[str, float], n_atoms: int) -> Realised:
 def box_length_A(mass_g: float, density_g_cm3: float) -> float:
     """Edge of the cubic box that holds ``mass_g`` at ``density_g_cm3``."""
     return (mass_g / density_g_cm3 * A3_PER_CM3) ** (1.0 / 3.0)
+
+
+def composition_axis(compositions: Iterable[Mapping[str, float]]) -> str:
+    """The oxide figures put on their x axis: B2O3 where it varies (the borosilicate series), else the one varying most."""
+    compositions = list(compositions)
+    oxides = sorted({ox for c in compositions for ox in c})
+    spread = {ox: max(c.get(ox, 0.0) for c in compositions) - min(c.get(ox, 0.0) for c in compositions) for ox in oxides}
+    if spread.get("B2O3", 0.0) > 0 or not spread:
+        return "B2O3"
+    return max(oxides, key=lambda ox: spread[ox])
+
+
+def axis_label(oxide: str) -> str:
+    """An oxide's axis label with subscripts: B$_2$O$_3$ (mol %)."""
+    return re.sub(r"(\d+)", r"$_{\1}$", oxide) + " (mol %)"

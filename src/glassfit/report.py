@@ -15,6 +15,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from glassfit import campaign as gc, layout, learn, potential, validation  # noqa: E402
+from glassfit.chemistry import axis_label, composition_axis  # noqa: E402
 from glassfit.files import read_json, write_csv, write_text  # noqa: E402
 from glassfit.learn.objective import pareto_targets, term_column  # noqa: E402
 from glassfit.learn.settings import inert_glasses  # noqa: E402
@@ -136,22 +137,23 @@ def plot_pareto(front: pd.DataFrame, kinds: pd.Series, campaign: Campaign, out: 
 
 
 def plot_properties(dataset: pd.DataFrame, campaign: Campaign, best: str, out: str | Path) -> None:
-    """Every target against B2O3 content: experiment, the start set and the reported set."""
-    b2o3 = {g.id: g.composition.get("B2O3", 0.0) for g in campaign.glasses}
+    """Every target against composition (B2O3, or the oxide that varies most): experiment, the start set and the reported set."""
+    axis = composition_axis(g.composition for g in campaign.glasses)
+    x_of = {g.id: g.composition.get(axis, 0.0) for g in campaign.glasses}
     fig, axes = plt.subplots(1, len(campaign.targets), figsize=(5 * len(campaign.targets), 4), squeeze=False)
-    exp = pd.DataFrame([{"id": g.id, "B2O3": b2o3[g.id], **{t.name: g.value(t.column) for t in campaign.targets}} for g in campaign.glasses]).sort_values("B2O3")
+    exp = pd.DataFrame([{"id": g.id, "x": x_of[g.id], **{t.name: g.value(t.column) for t in campaign.targets}} for g in campaign.glasses]).sort_values("x")
     reference = dataset[dataset["glass"].isin(inert_glasses(campaign))]  # glasses no tuned pair acts on: run once
     for ax, target in zip(axes[0], campaign.targets):
         prop, label = target.name, target.label
         known = exp[exp[prop].notna()]
-        ax.plot(known["B2O3"], known[prop], "ks-", label="experiment", zorder=3)
+        ax.plot(known["x"], known[prop], "ks-", label="experiment", zorder=3)
         for cand, style, name in ((START, "C1o--", "start set"), (best, "C0o-", f"reported ({best})")):
             own = dataset[dataset["candidate"] == cand]
             rows = pd.concat([own, reference[~reference["glass"].isin(own["glass"])]])
-            rows = rows.assign(B2O3=lambda t: t["glass"].map(b2o3)).sort_values("B2O3")
+            rows = rows.assign(x=lambda t: t["glass"].map(x_of)).sort_values("x")
             if len(rows):
-                ax.errorbar(rows["B2O3"], rows[f"{prop}_mean"], yerr=rows[f"{prop}_std"].fillna(0), fmt=style, capsize=3, label=name)
-        ax.set_xlabel("B2O3 (mol %)")
+                ax.errorbar(rows["x"], rows[f"{prop}_mean"], yerr=rows[f"{prop}_std"].fillna(0), fmt=style, capsize=3, label=name)
+        ax.set_xlabel(axis_label(axis))
         ax.set_ylabel(label)
     axes[0][0].legend(frameon=False)
     fig.suptitle(f"{campaign.name}: MD vs experiment")

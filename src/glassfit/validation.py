@@ -25,6 +25,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from glassfit.chemistry import axis_label, composition_axis
 from glassfit.config import ConfigError, set_owner_of
 from glassfit.model import Campaign
 
@@ -234,22 +235,26 @@ def properties_markdown(table: pd.DataFrame, summary: pd.DataFrame, campaign: Ca
 
 
 def plot_properties(table: pd.DataFrame, campaign: Campaign, outputs: Mapping[str, str | Path]) -> None:
-    """Every target against B2O3 (``outputs``: target name -> path): experiment and every validated set."""
+    """Every target against composition (B2O3, or the oxide varying most; ``outputs``: target name -> path): experiment
+    and every validated set (the file names keep their historical ``_vs_B2O3``)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     labels_of = {t.name: t.label for t in campaign.targets}
+    glasses = {g.id: g for g in (*campaign.glasses, *campaign.analysis.validation_glasses)}
+    axis = composition_axis(glasses[gid].composition for gid in table["glass"].unique())
+    table = table.assign(x=table["glass"].map(lambda gid: glasses[gid].composition.get(axis, 0.0)))
     for prop, path in outputs.items():
         fig, ax = plt.subplots(figsize=(5.5, 4))
-        exp = table.drop_duplicates("glass").dropna(subset=[f"{prop}_exp"]).sort_values("B2O3_mol_percent")
-        ax.plot(exp["B2O3_mol_percent"], exp[f"{prop}_exp"], "ks-", lw=1.5, label="experiment", zorder=4)
+        exp = table.drop_duplicates("glass").dropna(subset=[f"{prop}_exp"]).sort_values("x")
+        ax.plot(exp["x"], exp[f"{prop}_exp"], "ks-", lw=1.5, label="experiment", zorder=4)
         for k, (label, group) in enumerate(table.groupby("set", sort=False)):
-            group = group.sort_values("B2O3_mol_percent")
-            ax.errorbar(group["B2O3_mol_percent"], group[f"{prop}_mean"], yerr=group[f"{prop}_std"].fillna(0), fmt="o--",
+            group = group.sort_values("x")
+            ax.errorbar(group["x"], group[f"{prop}_mean"], yerr=group[f"{prop}_std"].fillna(0), fmt="o--",
                         color=f"C{k}", capsize=3, ms=4, lw=1, label=label)
-        ax.set(xlabel="B$_2$O$_3$ (mol %)", ylabel=labels_of[prop], title=f"{campaign.name}: {prop} vs experiment")
+        ax.set(xlabel=axis_label(axis), ylabel=labels_of[prop], title=f"{campaign.name}: {prop} vs experiment")
         ax.legend(frameon=False, fontsize=8)
         fig.tight_layout()
         fig.savefig(path, dpi=130)

@@ -34,7 +34,7 @@ from glassfit.trajectory import Frame, iter_dump
 
 from .angles import AnglesAccumulator
 from .coordination import CoordinationAccumulator
-from .core import FrameContext, cutoff_lookup, mean_std, resolve_settings
+from .core import FrameContext, mean_std, resolve_settings
 from .pdf import PDFAccumulator
 from .measured import from_dicts, r_chi_real_space
 from .rings import RingsAccumulator
