@@ -69,3 +69,26 @@ def test_the_pareto_reference_point_comes_from_usable_sets_only():
         every = pair(gp._sampler(models, cfg, 0, 256)(models.model.posterior(models.X_baseline[:, None, :]))).mean(0)[:, 0, :]
     usable = every[torch.as_tensor(models.usable)]
     assert torch.allclose(gp.reference_point(models, cfg, 0), infer_reference_point(usable[is_non_dominated(usable)]))
+
+
+def test_the_failure_classifier_stays_a_probability_and_weighs_sets_by_their_run_count():
+    cfg = toy.config()
+    rng = np.random.default_rng(4)
+    data = pd.concat([initial(cfg), toy.evaluate(np.array([[0.9, 0.5], [0.95, 0.2], [0.88, 0.8]]), 1, rng, fail_above=0.85),
+                      toy.evaluate(np.array([[0.7, 0.4]]), 1, rng, replicas=1, first=3)], ignore_index=True)
+    model = gp.failure_model(data, cfg)
+    noise = model.likelihood.noise.detach().numpy().ravel()
+    # each set's logit is known to within the binomial variance of its run count: 1 / ((n + 1) p (1 - p)), p = (f + 1/2) / (n + 1)
+    counts = [(0, 18), (18, 18), (0, 3)]  # the start set, a blown-up set, the one-replica set
+    var = [1 / ((n + 1) * ((f + 0.5) / (n + 1)) * (1 - (f + 0.5) / (n + 1))) for f, n in counts]
+    assert noise[[0, -4, -1]] / noise[0] == pytest.approx(np.array(var) / var[0], rel=1e-6)
+    grid = np.stack(np.meshgrid(np.linspace(0, 1, 11), np.linspace(0, 1, 11)), -1).reshape(-1, 2)
+    models = gp.build(data, cfg, seed=0)
+    fraction = gp.posterior_terms(models, grid, cfg, seed=0)["predicted_failure_fraction"].to_numpy()
+    assert ((fraction > 0) & (fraction < 1)).all()
+    evaluated = models.X_baseline.numpy()
+    at_sets = gp.posterior_terms(models, evaluated, cfg, seed=0)["predicted_failure_fraction"].to_numpy()
+    blown = models.usable == False  # noqa: E712 (numpy array)
+    assert blown.sum() == 3 and at_sets[blown].min() > 0.5 > at_sets[~blown].max()
+    feasible = np.exp(gp.log_feasibility(model, evaluated, cfg.learn.proposer.max_failure_fraction))
+    assert feasible[~blown].min() > 0.5 > feasible[blown].max()

@@ -90,14 +90,19 @@ def observations(dataset: pd.DataFrame, problem: LearningProblem, target: Target
     )
 
 
-def failure_fraction(dataset: pd.DataFrame, problem: LearningProblem) -> pd.Series:
-    """Fraction of failed MD runs per candidate over the modelled glasses (0 when none failed), by candidate id."""
+def failure_counts(dataset: pd.DataFrame, problem: LearningProblem) -> pd.DataFrame:
+    """Failed and all MD runs per candidate over the modelled glasses (columns failed, runs), by candidate id."""
     data = dataset.assign(candidate=dataset["candidate"].astype(str), glass=dataset["glass"].astype(str))
     data = data[data["glass"].isin(modelled_glasses(problem))]
     failed = data.groupby("candidate", sort=False)["n_failed"].sum()
-    total = failed + data.groupby("candidate", sort=False)["n_ok"].sum()
-    frac = (failed / total.where(total > 0)).fillna(0.0)
-    return frac.reindex(candidates(dataset, problem).index).fillna(0.0)
+    runs = failed + data.groupby("candidate", sort=False)["n_ok"].sum()
+    return pd.DataFrame({"failed": failed, "runs": runs}).reindex(candidates(dataset, problem).index).fillna(0.0)
+
+
+def failure_fraction(dataset: pd.DataFrame, problem: LearningProblem) -> pd.Series:
+    """Fraction of failed MD runs per candidate over the modelled glasses (0 when none failed), by candidate id."""
+    counts = failure_counts(dataset, problem)
+    return (counts["failed"] / counts["runs"].where(counts["runs"] > 0)).fillna(0.0)
 
 
 def usable(dataset: pd.DataFrame, problem: LearningProblem) -> pd.Series:

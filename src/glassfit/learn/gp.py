@@ -154,7 +154,7 @@ class Models:
 
     def constraints(self) -> list | None:
         """Feasibility: the predicted failed-run fraction stays below the limit (negative = feasible)."""
-        return [lambda z: z[..., -1] - self.max_failure] if self.failure else None
+        return [lambda z: z[..., -1] - logit(self.max_failure)] if self.failure else None  # the classifier's logit scale
 
 
 def build(dataset: pd.DataFrame, problem: LearningProblem, seed: int) -> Models:
@@ -186,19 +186,36 @@ def build(dataset: pd.DataFrame, problem: LearningProblem, seed: int) -> Models:
 
 
 def failure_model(dataset: pd.DataFrame, problem: LearningProblem) -> SingleTaskGP | None:
-    """GP of the fraction of failed MD runs per evaluated set over the unit box; None while no run has failed."""
-    frac = data.failure_fraction(dataset, problem)
-    if not (frac > 0).any():
+    """Classifier of failed MD runs: a GP of the logit of each set's failure probability over the unit box; None while no
+    run has failed.
+
+    A set's probability is its Jeffreys estimate (failed + 1/2) / (runs + 1), known to within the binomial variance of
+    its run count (delta method on the logit): a set of 42 runs weighs more than one of 2, the prediction stays a
+    probability, and the sharp boundary of a blow-up region is a slope on the logit scale.
+    """
+    counts = data.failure_counts(dataset, problem)
+    if not (counts["failed"] > 0).any():
         return None
+    failed, runs = counts["failed"].to_numpy(dtype=float), counts["runs"].to_numpy(dtype=float)
+    p = (failed + 0.5) / (runs + 1.0)
     X = torch.tensor(normalise(data.candidates(dataset, problem).to_numpy(dtype=float), problem), dtype=DTYPE)
-    return _fit(SingleTaskGP(X, torch.tensor(frac.to_numpy(), dtype=DTYPE)[:, None]))
+    y, var = np.log(p / (1 - p)), 1.0 / ((runs + 1.0) * p * (1 - p))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputDataWarning)
+        return _fit(SingleTaskGP(X, torch.tensor(y, dtype=DTYPE)[:, None], torch.tensor(var, dtype=DTYPE)[:, None]))
+
+
+def logit(p: float) -> float:
+    """log(p / (1 - p)), finite for p in [0, 1]."""
+    p = min(max(float(p), 1e-12), 1 - 1e-12)
+    return float(np.log(p / (1 - p)))
 
 
 def log_feasibility(model: SingleTaskGP, unit: np.ndarray, limit: float) -> np.ndarray:
-    """log P(failed-run fraction < limit) at unit-box points, from the failure GP's posterior."""
+    """log P(failure probability < limit) at unit-box points, from the failure classifier's posterior (logit scale)."""
     with torch.no_grad():
         post = model.posterior(torch.as_tensor(np.asarray(unit, dtype=float), dtype=DTYPE))
-        z = (limit - post.mean[..., 0]) / post.variance[..., 0].clamp_min(1e-12).sqrt()
+        z = (logit(limit) - post.mean[..., 0]) / post.variance[..., 0].clamp_min(1e-12).sqrt()
         return torch.special.log_ndtr(z).numpy()
 
 
@@ -220,7 +237,7 @@ def posterior_terms(models: Models, unit: np.ndarray, problem: LearningProblem, 
         **{f"predicted_{term_column(t)}": terms[t.name].mean(0).numpy() for t in problem.targets},
     })
     if models.failure:
-        out["predicted_failure_fraction"] = samples[..., 0, -1].mean(0).clamp(0, 1).numpy()
+        out["predicted_failure_fraction"] = torch.sigmoid(samples[..., 0, -1]).mean(0).numpy()
     return out
 
 
