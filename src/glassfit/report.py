@@ -278,5 +278,23 @@ def write_final(inputs: FinalInputs, campaign: Campaign, outputs: dict[str, str]
         write_csv(outputs["pareto"], front.sort_values(["pareto_optimal", f"predicted_{term_column(pareto_targets(campaign)[0])}"], ascending=[False, True]))
         plot_pareto(front, kinds, campaign, outputs["pareto_plot"])
     stop = read_json(inputs.proposal).get("stop_reason")
-    write_text(outputs["summary"], summary(dataset, ranking, campaign, stop, inputs))
+    text = summary(dataset, ranking, campaign, stop, inputs)
+    if "ensemble" in outputs:
+        text += parameter_ensemble(dataset, campaign, outputs["ensemble"], outputs["ensemble_plot"])
+    write_text(outputs["summary"], text)
     return best
+
+
+def parameter_ensemble(dataset: pd.DataFrame, campaign: Campaign, table_file: str | Path, plot_file: str | Path) -> str:
+    """Write the sets within the noise of the optimum and their corner plot; the summary's paragraph on them."""
+    from glassfit.learn import ensemble, gp
+
+    table = ensemble.ensemble(gp.build(dataset, campaign, campaign.seed), dataset, campaign, campaign.seed)
+    write_csv(table_file, table)
+    ensemble.plot_corner(table, campaign, plot_file)
+    spread = ensemble.spread(table).sort_values("std", ascending=False)
+    n = ensemble.supported_optima(table)
+    widest = ", ".join(f"{r.quantity} {r.mean:.4g} ± {r.std:.2g}" for r in spread.head(3).itertuples())
+    return (f"\n## Uncertainty of the fitted parameters\n\n{len(table)} sets lie within the noise of the optimum in at least half of "
+            f"the posterior draws (`ensemble.csv`, `ensemble.png`): the data support {'one optimum' if n == 1 else f'{n} distinct optima'}. "
+            f"Widest predicted spreads over them: {widest}.\n")

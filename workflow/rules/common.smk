@@ -143,6 +143,14 @@ PARETO_OUTPUTS = (
 
 
 # A potential with a form LAMMPS has no native style for (SHIK) comes with a table file next to its include file.
+# BoTorch campaigns: the sets within the noise of the optimum (glassfit.learn.ensemble) and their corner plot.
+ENSEMBLE_OUTPUTS = (
+    {"ensemble": report(f"{RESULTS}/final/ensemble.csv", caption="../report/ensemble.rst", category="convergence", labels={"what": "parameter ensemble (table)"}),
+     "ensemble_plot": report(f"{RESULTS}/final/ensemble.png", caption="../report/ensemble.rst", category="convergence", labels={"what": "parameter ensemble"})}
+    if CAMPAIGN.learn.proposer.kind == "botorch" else {}
+)
+
+
 TABLE_OUTPUTS = (
     {"potential_table": report(f"{RESULTS}/final/potential.table", caption="../report/potential.rst", category="properties", labels={"what": "LAMMPS pair table"})}
     if needs_table(CAMPAIGN.potential) else {}

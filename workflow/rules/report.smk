@@ -11,6 +11,7 @@ rule final:
         properties=report(f"{RESULTS}/final/properties_vs_B2O3.png", caption="../report/properties_fit.rst", category="properties", labels={"what": "density and B4 vs B2O3"}),
         summary=report(f"{RESULTS}/final/summary.md", caption="../report/summary.rst", category="convergence", labels={"what": "campaign summary"}),
         **PARETO_OUTPUTS,
+        **ENSEMBLE_OUTPUTS,
         **TABLE_OUTPUTS,
     log:
         f"{RESULTS}/logs/final.log",
