@@ -122,3 +122,16 @@ def test_pareto_mode_proposes_a_batch_and_ranks_a_front():
     dominated = front[~front["pareto_optimal"]]
     for d, b in dominated[["predicted_density_term", "predicted_B4_term"]].to_numpy():
         assert np.any((terms[:, 0] <= d) & (terms[:, 1] <= b) & ((terms[:, 0] < d) | (terms[:, 1] < b)))
+
+
+def test_the_last_batch_confirms_the_box_minimiser_of_the_posterior():
+    """confirm=True: the first set is the minimiser of the posterior-expected objective over the whole box, which no
+    evaluated set beats (the recommendation would otherwise be the best of the evaluated sets only)."""
+    config, rng = toy.config(), np.random.default_rng(5)
+    data = toy.evaluate(sobol(16, 3), 0, rng)
+    batch = learn.propose(data, config, k=3, seed=0, confirm=True)
+    assert batch.attrs["confirm"] == 1 and len(batch) == 3
+    ranking = learn.rank(data, config, seed=0)
+    assert batch["predicted_objective"].iloc[0] <= ranking["predicted_objective"].min()
+    assert np.linalg.norm(toy.unit_of(batch.iloc[[0]])[0] - toy.OPTIMUM) < 0.1
+    assert learn.propose(data, config, k=2, seed=0).attrs["confirm"] == 0

@@ -248,6 +248,7 @@ class Proposer:
     sigma0: float
     exploration_kappa: float
     min_distance: float
+    confirm_last: bool = True  # campaign.json of glassfit < 0.4 lacks it
 
 
 @dataclass(frozen=True)

@@ -36,11 +36,13 @@ def make(dataset: pd.DataFrame, campaign: Campaign, iteration: int, seed: int) -
     ranking = learn.rank(dataset, campaign, seed, engine=engine)
     reason = learn.stop_reason(dataset, iteration, campaign, ranking)
     k = 0 if reason else learn.affordable_candidates(dataset, campaign)
-    table = learn.propose(dataset, campaign, k, seed, engine=engine)
+    last = iteration == campaign.learn.iterations - 1
+    table = learn.propose(dataset, campaign, k, seed, engine=engine, confirm=last and campaign.learn.proposer.confirm_last)
     if table.empty and not reason:
         reason = "the proposer found no new candidate (learn.proposer)"
     predictions = table.attrs.get("predictions", pd.DataFrame(columns=["point", "glass"])).copy()
-    table.insert(0, "kind", "proposed")
+    confirmed = table.attrs.get("confirm", 0)
+    table.insert(0, "kind", ["confirm"] * confirmed + ["proposed"] * (len(table) - confirmed))
     candidates = number_candidates(table, iteration)
     predictions.insert(0, "candidate", predictions.pop("point").map(candidates["candidate"]))  # point = row
     best = learn.recommendation(ranking, campaign)

@@ -233,26 +233,47 @@ class Engine:
         return _mlp_propose(self.dataset, self.problem, k, self.seed, self.model)
 
 
+def box_minimiser(engine: Engine) -> np.ndarray | None:
+    """The point of the whole box with the lowest posterior-expected objective (botorch; None for the MLP), if no
+    evaluated set lies within learn.proposer.min_distance of it."""
+    if engine.kind != "botorch":
+        return None
+    from . import ensemble
+
+    starts = ensemble.local_minima(engine.model, engine.problem, engine.seed).numpy()
+    terms, _ = engine.predict(starts)
+    best = starts[int(np.argmin(terms["predicted_objective"].to_numpy()))]
+    evaluated = engine.model.X_baseline.numpy()
+    if len(evaluated) and np.min(np.linalg.norm(evaluated - best, axis=1)) < engine.problem.learn.proposer.min_distance:
+        return None
+    return best
+
+
 def propose(dataset: pd.DataFrame, problem: LearningProblem, k: int, seed: int, *, surrogate=None,
-            engine: Engine | None = None) -> pd.DataFrame:
+            engine: Engine | None = None, confirm: bool = False) -> pd.DataFrame:
     """Up to k new parameter sets to simulate, chosen by learn.proposer from everything in `dataset`.
 
     Columns: one per tunable (absolute values), predicted_objective and its std (posterior), then the
     predicted term of each target where the engine gives them. result.attrs["predictions"] holds every
     target's prediction per proposed set ("point" = row) and glass; attrs["surrogate_metrics"] the MLP's.
+    ``confirm``: the first set is the box minimiser of the posterior-expected objective (attrs["confirm"] = 1), to
+    be confirmed by MD (box_minimiser; none if an evaluated set is that point already).
     """
     names = param_names(problem)
     empty = pd.DataFrame({c: pd.Series(dtype=float) for c in [*names, *PREDICTION_COLUMNS]})
     if k <= 0:
         return empty
     engine = engine or Engine(dataset, problem, seed, surrogate)
-    unit = engine.batch(k)
+    first = box_minimiser(engine) if confirm else None
+    rest = engine.batch(k - 1) if first is not None and k > 1 else np.empty((0, len(names))) if first is not None else engine.batch(k)
+    unit = np.concatenate([first[None, :], rest]) if first is not None else rest
     if not len(unit):
         return empty
     terms, per_glass = engine.predict(unit)
     out = pd.concat([pd.DataFrame(denormalise(unit, problem).reshape(-1, len(names)), columns=names), terms], axis=1)
     out.attrs["predictions"] = per_glass
     out.attrs["surrogate_metrics"] = engine.metrics
+    out.attrs["confirm"] = int(first is not None)
     return out
 
 
