@@ -1,22 +1,31 @@
 """Diffraction data as a fitting target, proved by recovery: fit two PMMCS parameters to a T(r) made at known values.
 
-The "measured" neutron T(r) of NS25 (config/silicate_glasses.csv) comes from one real LAMMPS run of PMMCS at KNOWN
-parameters, Si-O r0 = start x 1.025 and Na-O r0 = start x 0.97 (:data:`TRUTH_REL`), on a larger glass than the
-campaign's (1200 atoms, other seeds), its partial g(r) broadened to the experiment's resolution (Q_max 16 1/A, Lorch:
-glassfit.analysis.measured.simulated_t) plus Gaussian noise of 1 % of the largest T(r), on 0.02 A steps. The real
-campaign (Snakemake, LAMMPS, BoTorch) then has that data set as its ONLY target, Wright's R_chi over 1.0-3.5 A (the
-first shells: Si-O 1.6 A, Na-O 2.3 A, O-O 2.6 A), and tunes Si-O r0 and Na-O r0 in +/-5 % of the start (a box 10 % of
-the start wide): start + 5 Sobol points, then 3 iterations of 3 proposed candidates, one 300-atom replica each, the
-1.9 ps protocol of tests/conftest.py (SHORT_PROTOCOL, melting at 4000 K, 1 ps production): 15 MD runs.
+Data: the "measured" neutron T(r) of NS25 (config/silicate_glasses.csv) is made by one real LAMMPS run of PMMCS at
+KNOWN parameters, Si-O r0 = start x 1.025 = 2.1525 A and Na-O r0 = start x 0.96 = 2.8861 A (:data:`TRUTH_REL`), on a
+larger glass than the campaign's (1200 atoms, its own structure and velocity seeds), same protocol: its partial g(r)
+broadened to an experiment's resolution (Q_max 16 1/A, Lorch; glassfit.analysis.measured.simulated_t) plus Gaussian
+noise of 1 % of the largest T(r), written on 0.02 A steps as a two-column r, T(r) file.
 
-Tolerance: the reported set (final/best.csv, first row: what a user gets) must lie within :data:`TOLERANCE` of the
-truth in each parameter, as a fraction of its box width: 0.1 (0.5 % of r0, ~0.01 A) for Si-O r0, 0.2 (2 %, ~0.06 A)
-for Na-O r0. The start set is 0.25 (Si-O) and 0.3 (Na-O) box widths away, outside both. The tolerances are what the
-data resolve at this size: from single 300-atom runs along each axis, R_chi of a run at the truth is 0.035-0.047 over
-its seeds, while Si-O r0 1 % off gives 0.10 and Na-O r0 2 % off 0.06-0.12: Si-O r0 is sharply determined (its bond
-is the tallest peak), Na-O r0 only to about +/-2 % (the Na-O peak is broad and overlaps O-O).
+Campaign: real Snakemake, LAMMPS and BoTorch, with that data set as its ONLY target (Wright's R_chi over 1.0-3.5 A, the
+first shells: Si-O 1.6 A, Na-O 2.3 A, O-O 2.6 A), tuning Si-O r0 in +/-5 % and Na-O r0 in +/-8 % of the start: start
++ 5 Sobol points, then 5 iterations of 3 proposed candidates (the last led by the posterior's minimiser), no early
+stop; one 600-atom replica each, tests/conftest.py's SHORT_PROTOCOL melting at 4000 K with 0.5 ps of production (1.5
+ps in all): 21 MD runs, about 4 minutes on 2 free cores (5-6 with the cores shared).
 
-Measured while developing (2 busy cores): see RECOVERY below, printed by `pytest -s`.
+Tolerance: the reported set (final/best.csv, first row: what a user gets) lies within :data:`TOLERANCE` of the truth
+per parameter, as a fraction of its box width: 0.05 for Si-O r0 (0.25 % of r0, 0.005 A), 0.125 for Na-O r0 (2 % of
+r0, 0.06 A). The start set is 0.25 box widths off in both (outside both tolerances, by 5x and 2x), and so is the
+nearest box edge, so neither the start nor an optimiser that runs into a bound passes. Why these: against data made
+the same way at Na-O r0 = start x 0.97, single 600-atom runs at the Si-O truth (4 seeds per point, spread +/-0.004)
+give R_chi 0.050-0.052 at the Na-O truth, 0.055-0.063 at 2 % off it and 0.069-0.076 at 4 % off: the data resolve
+Na-O r0 to about 2 % (its peak is broad and overlaps O-O); Si-O r0 1 % off more than doubles R_chi (the tallest peak). A narrower Na-O box (+/-5 %, truth 2 % from its edge) let the campaign
+park on the bound.
+
+Measured while developing (tolerance-free figures, box widths off truth, Si-O / Na-O, 21 runs each): campaign seed
+20260301 (this test's) 0.001 / 0.000; 777: 0.018 / 0.028; 2024: 0.013 / 0.010; 42: 0.018 / 0.034; 11: 0.003 / 0.019.
+Worst 0.018 / 0.034 (Na-O 0.5 % of r0), against tolerances 0.05 / 0.125. Reported set's R_chi 0.046-0.056, start
+set's 0.235-0.254. Earlier designs that did not hold: 300-atom runs with 1 ps production (R_chi noise as large as
+the Na-O signal); 15 runs (one seed of eight never sampled the Na-O valley: 0.28 box off).
 """
 from __future__ import annotations
 
@@ -85,6 +94,7 @@ def fit_config(table: Path, data: Path, seed: int = SEED) -> dict:
     """The campaign: the diffraction distance to ``data`` its only target."""
     cfg = base_config(CAMPAIGN_ATOMS, seed)
     cfg["glasses"]["table"] = str(table)
+    # noise: the spread of one set's R_chi over MD seeds at this size (measured +/-0.004 near the truth)
     cfg["targets"] = [{"name": "Rchi", "kind": "diffraction", "measured": "neutron", "scale": 0.02, "noise": 0.005}]
     cfg["learn"] = copy.deepcopy(LEARN)
     cfg["analysis"]["measured_sq"] = {GLASS: {"neutron": {"file": str(data), "quantity": "T(r)", "radiation": "neutron",
@@ -180,4 +190,4 @@ def test_campaign_fitting_only_r_chi_recovers_the_generating_parameters(recovery
     assert all(recovery["start_distance"][n] > TOLERANCE[n] for n in TOLERANCE)
     assert all(recovery["distance"][n] <= TOLERANCE[n] for n in TOLERANCE), report(recovery)
     rchi = recovery["dataset"]["Rchi_mean"]
-    assert rchi[recovery["reported"]["candidate"]] < 0.5 * recovery["start"]["Rchi_mean"]
+    assert rchi[recovery["reported"]["candidate"]] < recovery["start"]["Rchi_mean"] / 3  # measured: 0.046-0.056 vs 0.235-0.254
