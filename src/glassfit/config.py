@@ -384,9 +384,13 @@ def builtin_target(name: str, learn: dict, b4_cutoff_A: float) -> Target:
     if name == "density":
         return Target("density_g_cm3", "density_g_cm3", "density", "density (g/cm³)", FIT_ROLES, float(o["density_scale_g_cm3"]),
                       float(o["density_weight"]), float(n["density_g_cm3"]), "identity", Observable("density"), minimum=0.0, exclusive_minimum=True)
-    b4 = Observable("coordination_fraction", center="B", neighbour="O", n=4, cutoff_A=float(b4_cutoff_A))
     return Target("B4", "B4", "B4", "B4 (fraction of four-fold B)", ("fit",), float(o["B4_scale"]), float(o["B4_weight"]), float(n["B4"]),
-                  p["B4_transform"], b4, o["B4_weighting"], minimum=0.0, maximum=1.0)
+                  p["B4_transform"], b4_observable(b4_cutoff_A), o["B4_weighting"], minimum=0.0, maximum=1.0)
+
+
+def b4_observable(cutoff_A: float) -> Observable:
+    """B4: the fraction of B with exactly four O within md.b4_cutoff_A."""
+    return Observable("coordination_fraction", center="B", neighbour="O", n=4, cutoff_A=float(cutoff_A))
 
 
 def defined_target(item: dict, key: str) -> Target:
@@ -503,7 +507,7 @@ def _resolve(config: dict, source: str) -> Campaign:
         raise ConfigError(f"{source}: potential.tunable: proposing candidates needs at least 2 parameters (CMA-ES searches 2 or more dimensions); with one, set learn.iterations: 1")
     if learn["mode"] == "pareto" and learn["proposer"]["kind"] == "mlp":
         raise ConfigError(f"{source}: learn.mode: pareto needs learn.proposer.kind: botorch (qLogNEHVI); the MLP ensemble optimises the scalar objective only")
-    fitted = targets(listed, learn, b4_cutoff, [*table.attrs["measured"], *(t.column for t in declared if t.observable.kind == "diffraction")], source)
+    fitted = targets(listed, learn, b4_cutoff, table.attrs["measured"], source)  # columns filter only the default list
     _check_measured_values(table, fitted, path)
     _check_fit_glasses(config, glasses, fitted, path, source)
     if config["fit"] and learn["mode"] == "pareto" and len(fitted) < 2:

@@ -244,11 +244,8 @@ def _measure(spec: RunSpec, thermo, stages: list[Stage]) -> dict:
 
     out: dict = {}
     density_stage = next((s.name for s in stages if s.role == "density"), None)
-    density = [name for name, o in spec.observables.items() if o.kind == "density"]
-    if density_stage:
-        rho = stage_rows(thermo, density_stage)["density_g_cm3"]
-        for name in density or ["density_g_cm3"]:
-            out[f"{name}_mean"], out[f"{name}_std"] = mean_std(rho)
+    if density_stage:  # measured whether or not it is a target (the density target is always density_g_cm3)
+        out["density_g_cm3_mean"], out["density_g_cm3_std"] = mean_std(stage_rows(thermo, density_stage)["density_g_cm3"])
     dump = spec.workdir / "trajectory.dump"
     structural = {name: o for name, o in spec.observables.items() if o.kind != "density"}
     if structural and dump.exists():

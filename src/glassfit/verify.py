@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from glassfit import campaign as gc, layout
-from glassfit.model import Campaign, from_dict, to_dict
+from glassfit.model import Campaign, Observable, from_dict, to_dict
 
 #: the parts of a campaign that change what a run computes (a new value would mix runs of different physics)
 PHYSICS = ("seed", "potential", "others", "system.atoms", "system.start_density_g_cm3", "system.min_separation_A",
@@ -95,8 +95,10 @@ def _campaign_json(campaign: Campaign, results: Path) -> list[Problem]:
 
 def upgrade(data: dict) -> dict:
     """campaign.json of an earlier glassfit (targets density and B4 without their observables) in today's form."""
+    from glassfit.config import b4_observable
+
     cutoff = data.get("md", {}).get("b4_cutoff_A", 1.8)
-    known = {"density_g_cm3": {"kind": "density"}, "B4": {"kind": "coordination_fraction", "center": "B", "neighbour": "O", "n": 4, "cutoff_A": cutoff}}
+    known = {"density_g_cm3": to_dict(Observable("density")), "B4": to_dict(b4_observable(cutoff))}
     for target in data.get("targets", []):
         if "observable" not in target and target.get("name") in known:
             target["observable"] = known[target["name"]]

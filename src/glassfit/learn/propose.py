@@ -238,11 +238,11 @@ def box_minimiser(engine: Engine) -> np.ndarray | None:
     evaluated set lies within learn.proposer.min_distance of it."""
     if engine.kind != "botorch":
         return None
-    from . import ensemble
+    from . import ensemble, gp
 
     starts = ensemble.local_minima(engine.model, engine.problem, engine.seed).numpy()
-    terms, _ = engine.predict(starts)
-    best = starts[int(np.argmin(terms["predicted_objective"].to_numpy()))]
+    objective = gp.posterior_terms(engine.model, starts, engine.problem, engine.seed)["predicted_objective"].to_numpy()
+    best = starts[int(np.argmin(objective))]
     evaluated = engine.model.X_baseline.numpy()
     if len(evaluated) and np.min(np.linalg.norm(evaluated - best, axis=1)) < engine.problem.learn.proposer.min_distance:
         return None
