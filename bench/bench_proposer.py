@@ -1,11 +1,11 @@
-"""Benchmark: proposers side by side on the synthetic borosilicate campaign (glassfit.learn.synthetic).
+"""Benchmark: proposers side by side on the synthetic borosilicate campaign (tests/landscapes/synthetic.py).
 
 The problem: fit the five B-O/B-B Buckingham parameters of the real campaign (real start values and
 bounds) to the real experimental density and B4 of the eight soda-lime borosilicates 0B-75B, with a
 deterministic stand-in for the MD: a B4 cliff in rho_BO, density and B4 pulling against each other (the
 optimum's objective is ~62, not 0), 6 noisy replicas per glass (density sd 0.015 g/cm3, B4 sd 0.02), a
 failure region (high C_BO with low rho_BO) just next to the optimum where replicas blow up, and a glass
-(0B) that no parameter acts on. See the module docstring of glassfit.learn.synthetic.
+(0B) that no parameter acts on. See the module docstring of tests/landscapes/synthetic.py.
 
 Methods:
   botorch   learn.proposer.kind botorch (composite-objective GPs, qLogNEI), the default
@@ -45,8 +45,10 @@ import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from landscapes import synthetic  # noqa: E402  (test fixtures live outside the shipped package)
+
 from glassfit import learn
-from glassfit.learn import synthetic
 from glassfit.learn.settings import denormalise, fitted_glasses, modelled_glasses, param_names
 from glassfit.model import LearningProblem
 

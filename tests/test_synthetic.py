@@ -6,7 +6,9 @@ import pandas as pd
 import pytest
 from scipy.stats import qmc
 
-from glassfit.learn import objective, synthetic
+from landscapes import synthetic
+
+from glassfit.learn import objective
 from glassfit.learn.settings import denormalise, inert_glasses, modelled_glasses, param_names
 
 GLASSES_CSV = Path(__file__).resolve().parents[1] / "config" / "glasses.csv"

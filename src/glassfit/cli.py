@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from glassfit import config
+from glassfit.model import PriorData
 from glassfit.status import format_status, status
 
 
@@ -34,6 +35,26 @@ def _check(args: argparse.Namespace) -> int:
         print(f"{args.configfile}: ok (campaign {campaign.name}: {len(campaign.glasses)} glasses, {len(campaign.tunables)} tunable parameters)")
     else:
         print(f"{args.configfile}: ok (validation-only campaign {campaign.name})")
+    return 0
+
+
+def _import_dataset(args: argparse.Namespace) -> int:
+    """Convert a published wide table (or a glassfit dataset.csv) into the data-set rows a campaign's learn.prior_data uses."""
+    from glassfit.files import write_csv
+    from glassfit.learn import prior
+
+    campaign = config.load(args.configfile)
+    entry = PriorData(path=args.table, units=args.units, fidelity=args.fidelity, sheet=args.sheet)
+    try:
+        rows = prior.load(entry, campaign, 1)
+    except prior.PriorDataError as error:
+        print(f"glassfit import-dataset: {error}", file=sys.stderr)
+        return 1
+    rows = rows.assign(candidate=rows["candidate"].str.split(":", n=1).str[1])
+    print(f"{args.table} ({args.units} units, fidelity {args.fidelity}): {prior.summary(rows, campaign)}")
+    if args.out:
+        write_csv(args.out, rows)
+        print(f"wrote {args.out}: use it as learn.prior_data: [{{path: {args.out}, fidelity: {args.fidelity}}}]")
     return 0
 
 
@@ -502,6 +523,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--configfile", default="config/config.yaml")
     p.add_argument("--profile", help="the profile the proposal job runs with (default: the repository's profiles/local)")
     p.set_defaults(func=_plan)
+    p = sub.add_parser(
+        "import-dataset",
+        help="check and convert a table of earlier MD results for learn.prior_data (warm start): one line naming row and column on a problem",
+        description="Reads a wide table (CSV or XLSX: one row per parameter set, a column per tunable of the campaign, "
+        "<glass>_<target> columns with optional _std and _n) or a glassfit dataset.csv, converts energy coefficients to eV "
+        "(--units real: kcal/mol), says what it holds for the campaign and which sets lie outside the search box (those "
+        "are not used), and with --out writes it as a glassfit data set.",
+        epilog="example: glassfit import-dataset published.xlsx --units real --fidelity 1000-atoms --out data/prior.csv",
+    )
+    p.add_argument("table", help="the table: .csv, .xlsx, or a glassfit dataset.csv")
+    p.add_argument("--configfile", default="config/config.yaml")
+    p.add_argument("--units", choices=["metal", "real"], default="metal", help="energy unit of the coefficients: metal = eV, real = kcal/mol")
+    p.add_argument("--fidelity", default="same", help="same = the campaign's protocol; any other label = another fidelity")
+    p.add_argument("--sheet", help="the XLSX sheet (default: the first)")
+    p.add_argument("--out", help="write the converted data set here (CSV)")
+    p.set_defaults(func=_import_dataset)
     p = sub.add_parser("report", help="status and final products of the campaign of a config file")
     p.add_argument("--configfile", default="config/config.yaml")
     p.set_defaults(func=_report)

@@ -21,7 +21,7 @@ from glassfit.files import read_yaml, read_yaml_once
 from glassfit.forms import FORMS
 from glassfit.model import (
     FIT_ROLES, MD, ROLES, AnalysisSettings, Campaign, Convergence, Design, Electrostatics, Glass, LearnSettings, Model,
-    Observable, Potential, Problem, Proposer, Surrogate, System, Target, Tunable,
+    Observable, Potential, PriorData, Problem, Proposer, Surrogate, System, Target, Tunable,
 )
 from glassfit.potential import read_parameter_sets, read_species, tunable_name
 from glassfit.protocol import MDSettings, Minimize, Stage
@@ -439,6 +439,7 @@ def learn_settings(learn: dict) -> LearnSettings:
         missing_penalty=float(learn["objective"]["missing_penalty"]), prior_replicas=float(learn["noise"]["prior_replicas"]),
         proposer=Proposer(**{k: v for k, v in learn["proposer"].items() if k != "B4_transform"}),
         surrogate=Surrogate(**{**s, "hidden_layers": tuple(s["hidden_layers"])}),
+        prior_data=tuple(PriorData(**entry) for entry in learn["prior_data"]),
     )
 
 
@@ -533,7 +534,23 @@ def _resolve(config: dict, source: str) -> Campaign:
     from glassfit.validation import check_measured  # the measured diffraction data: files read by the analysis package
 
     check_measured(campaign, source)
+    _check_prior_data(campaign, source)
     return campaign
+
+
+def _check_prior_data(campaign: Campaign, source: str) -> None:
+    """learn.prior_data: a BoTorch campaign's tables, each readable and matching the campaign (one line naming file, row, column)."""
+    if not campaign.learn.prior_data:
+        return
+    if campaign.learn.proposer.kind != "botorch":
+        raise ConfigError(f"{source}: learn.prior_data needs learn.proposer.kind: botorch (the Gaussian processes model their fidelity)")
+    from glassfit.learn.prior import PriorDataError, load  # pandas only; the learn package's torch parts stay unloaded
+
+    for i, entry in enumerate(campaign.learn.prior_data):
+        try:
+            load(entry, campaign, i + 1)
+        except PriorDataError as error:
+            raise ConfigError(f"{error} (learn.prior_data[{i}] in {source})") from None
 
 
 def _check_results_dir(results_dir: str, source: str) -> None:

@@ -265,6 +265,16 @@ class Surrogate:
 
 
 @dataclass(frozen=True)
+class PriorData:
+    """Data from an earlier campaign or a publication that joins the surrogate's training data (glassfit.learn.prior)."""
+
+    path: str
+    units: str = "metal"  # LAMMPS unit style of the table's energy coefficients: metal (eV) or real (kcal/mol)
+    fidelity: str = "same"  # same = the campaign's protocol and system size; any other label is modelled as its own fidelity
+    sheet: str | None = None  # the XLSX sheet (default: the first)
+
+
+@dataclass(frozen=True)
 class LearnSettings:
     """The learn section (learn.schema.yaml), every default filled; per-target settings live in :class:`Target`."""
 
@@ -278,6 +288,7 @@ class LearnSettings:
     prior_replicas: float
     proposer: Proposer
     surrogate: Surrogate
+    prior_data: tuple[PriorData, ...] = ()  # campaign.json of glassfit < 0.5 lacks it
 
 
 @dataclass(frozen=True)

@@ -89,7 +89,8 @@ def proposal_inputs(wildcards):
     a dataset made again (a damaged one moved aside, a copy) neither remakes it nor holds up what follows from it."""
     if all(os.path.exists(iteration_file(wildcards.iteration, name)) for name in (layout.CANDIDATES, layout.PREDICTIONS, layout.RANKING, layout.PROPOSAL)):
         return {}
-    return {"dataset": ancient(iteration_file(previous(wildcards.iteration), layout.DATASET))}
+    return {"dataset": ancient(iteration_file(previous(wildcards.iteration), layout.DATASET)),
+            "prior": [ancient(entry.path) for entry in CAMPAIGN.learn.prior_data]}  # warm-start tables (learn.prior_data)
 
 
 def previous(iteration):

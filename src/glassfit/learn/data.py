@@ -15,6 +15,7 @@ import pandas as pd
 from glassfit.model import LearningProblem, Target
 
 from .objective import fit_targets
+from .prior import SAME, fidelities
 from .settings import modelled_glasses, mol_fractions, normalise, oxides, param_names
 
 
@@ -29,6 +30,7 @@ class Observations:
     glass_index: np.ndarray  # (n,) index into `glasses`
     y: np.ndarray  # (n,) replica means
     y_var: np.ndarray  # (n,) variance of each mean: pooled replica variance / n_ok
+    fidelity: np.ndarray  # (n, F) one-hot of each row's fidelity among the prior data's other labels (none: F = 0)
 
 
 def candidates(dataset: pd.DataFrame, problem: LearningProblem) -> pd.DataFrame:
@@ -67,11 +69,17 @@ def replica_sigma(dataset: pd.DataFrame, problem: LearningProblem, target: Targe
     return np.sqrt(var.replace([np.inf], np.nan).fillna(prior**2))
 
 
-def observations(dataset: pd.DataFrame, problem: LearningProblem, target: Target) -> Observations:
-    """Rows of a target on the modelled glasses that have a measured value of it and a finite replica mean."""
+def observations(dataset: pd.DataFrame, problem: LearningProblem, target: Target, prior: pd.DataFrame | None = None) -> Observations:
+    """Rows of a target on the modelled glasses that have a measured value of it and a finite replica mean.
+
+    ``prior``: rows of learn.prior_data (glassfit.learn.prior.training_rows), joined with their fidelity labels.
+    """
     name = target.name
     weights = fit_targets(problem)[f"{name}_weight"]
     wanted = [g for g in modelled_glasses(problem) if weights[g] > 0]
+    others = fidelities(prior)
+    if prior is not None:
+        dataset = pd.concat([dataset.assign(fidelity=SAME), prior], ignore_index=True)
     data = dataset.assign(candidate=dataset["candidate"].astype(str), glass=dataset["glass"].astype(str))
     data = data[data["glass"].isin(wanted) & np.isfinite(data[f"{name}_mean"].to_numpy(dtype=float))]
     data = data.drop_duplicates(["candidate", "glass"], keep="last")
@@ -87,6 +95,8 @@ def observations(dataset: pd.DataFrame, problem: LearningProblem, target: Target
         glass_index=np.array([glasses.index(g) for g in data["glass"]], dtype=int),
         y=data[f"{name}_mean"].to_numpy(dtype=float),
         y_var=sigma.to_numpy() ** 2 / n_ok,
+        fidelity=(np.array([[f == label for label in others] for f in data["fidelity"].astype(str)], dtype=float).reshape(len(data), len(others))
+                  if others else np.zeros((len(data), 0))),
     )
 
 

@@ -36,7 +36,7 @@ from gpytorch.mlls import ExactMarginalLogLikelihood
 
 from glassfit.model import LearningProblem
 
-from . import data
+from . import data, prior
 from .objective import fit_targets, inert_terms, pareto_targets, term_column
 from .settings import normalise
 
@@ -48,14 +48,15 @@ LOGIT_EPS = 0.01  # a logit-modelled fraction is clipped into [eps, 1 - eps]: MD
 class GlassProperty(Model):
     """One target on every glass it is modelled on: points X (..., q, d) -> posterior (..., q, glasses).
 
-    The GP was trained on rows (parameters, composition features of the glass); this appends each glass's
-    features to each point, so the posterior is joint over points and glasses, and undoes the scaling.
+    The GP was trained on rows (parameters, composition features of the glass, fidelity indicators of prior data);
+    this appends each glass's features, and the campaign's own fidelity (all indicators 0), to each point, so the
+    posterior is joint over points and glasses at the campaign's fidelity, and undoes the scaling.
     """
 
-    def __init__(self, gp: SingleTaskGP, features: torch.Tensor, offset: torch.Tensor, scale: float):
+    def __init__(self, gp: SingleTaskGP, features: torch.Tensor, offset: torch.Tensor, scale: float, fidelities: int = 0):
         super().__init__()
         self.gp = gp
-        self.register_buffer("features", features)
+        self.register_buffer("features", torch.cat([features, features.new_zeros(features.shape[0], fidelities)], dim=-1))
         self.register_buffer("offset", offset)
         self.scale = float(scale)
 
@@ -106,18 +107,20 @@ def to_physical(values: torch.Tensor, transform: str) -> torch.Tensor:
 
 
 def fit_property(obs: data.Observations, features: np.ndarray) -> GlassProperty:
-    """GP of one target over (parameters, composition) on its model scale: per-glass offsets, one pooled scale, known noise."""
+    """GP of one target over (parameters, composition, fidelity of prior data) on its model scale: per-glass offsets, one
+    pooled scale, known noise."""
     y, var = to_model_scale(obs.y.copy(), obs.y_var.copy(), obs.target.transform)
     offset = np.array([y[obs.glass_index == g].mean() if (obs.glass_index == g).any() else y.mean()
                        for g in range(len(obs.glasses))])
     resid = y - offset[obs.glass_index]
     scale = float(resid.std()) if len(resid) > 1 and resid.std() > 1e-9 else max(float(np.sqrt(var.mean())), 1e-6)
-    x = torch.tensor(np.concatenate([obs.unit, features[obs.glass_index]], axis=1), dtype=DTYPE)
+    x = torch.tensor(np.concatenate([obs.unit, features[obs.glass_index], obs.fidelity], axis=1), dtype=DTYPE)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", InputDataWarning)  # standardised by hand: per-glass offsets, pooled scale
         gp = SingleTaskGP(x, torch.tensor(resid / scale, dtype=DTYPE)[:, None],
                           torch.tensor(var / scale**2, dtype=DTYPE).clamp_min(1e-8)[:, None], outcome_transform=None)
-    return GlassProperty(_fit(gp), torch.tensor(features, dtype=DTYPE), torch.tensor(offset, dtype=DTYPE), scale)
+    return GlassProperty(_fit(gp), torch.tensor(features, dtype=DTYPE), torch.tensor(offset, dtype=DTYPE), scale,
+                         obs.fidelity.shape[1])
 
 
 @dataclass
@@ -158,13 +161,14 @@ class Models:
 
 
 def build(dataset: pd.DataFrame, problem: LearningProblem, seed: int) -> Models:
-    """Fit a GP of every target (and the failure GP once a run has failed) to the data set."""
+    """Fit a GP of every target (and the failure GP once a run has failed) to the data set and learn.prior_data."""
     torch.manual_seed(seed)
     targets = fit_targets(problem)
     models, observed, fit = [], [], {}
     inert = inert_terms(dataset, problem)
+    warm = prior.training_rows(problem)
     for target in problem.targets:
-        obs = data.observations(dataset, problem, target)
+        obs = data.observations(dataset, problem, target, warm)
         inert[target.name] += problem.learn.missing_penalty * len(obs.missing)  # as the observed objective scores them
         if not obs.glasses or not len(obs.y):
             continue

@@ -64,8 +64,8 @@ from scipy.stats import qmc
 from glassfit import config
 from glassfit.model import LearningProblem, Problem, from_dict, to_dict
 
-from .objective import error_terms, fit_targets
-from .settings import denormalise, fitted_glasses, mol_fractions, normalise, param_names
+from glassfit.learn.objective import error_terms, fit_targets
+from glassfit.learn.settings import denormalise, fitted_glasses, mol_fractions, normalise, param_names
 
 #: The real campaign's tunables (config/config.yaml): name, pair, coefficient (table column), start, relative low, relative high.
 TUNABLES = (
