@@ -77,10 +77,51 @@ def candidate_glasses(campaign: Campaign, candidate: str | Mapping, iteration: i
     return [g.id for g in campaign.glasses if g.id in wanted]
 
 
-def iteration_runs(campaign: Campaign, candidates: pd.DataFrame, iteration: int) -> list[tuple[str, str, int]]:
-    """(candidate, glass, replica) of every MD run of an iteration with these candidates (candidates.csv)."""
-    replicas = range(campaign.system.replicas)
-    return [(row["candidate"], g, r) for _, row in candidates.iterrows() for g in candidate_glasses(campaign, row, iteration) for r in replicas]
+TOPUP_KIND = "topup"  # a row of an earlier candidate that runs more replicas (learn.cost mode screen)
+
+
+def planned_replicas(campaign: Campaign, row: Mapping, glass: str, iteration: int) -> int:
+    """How many replicas a candidate has on a glass once this iteration's runs are done (replicas 0 .. n-1).
+
+    candidates.csv says it in column ``replicas_<glass>`` (learn.cost mode screen: 0 = not run); without that column,
+    iteration 0's design points (not the start set, not a named set) are screened in screen mode and everything else runs
+    system.replicas.
+    """
+    value = row.get(f"replicas_{glass}") if hasattr(row, "get") else None
+    if value is not None and not pd.isna(value):
+        return int(value)
+    kind = str(row["kind"])
+    screen = campaign.learn.cost.mode == "screen" and int(iteration) == 0 and kind != REFERENCE_KIND and not kind.startswith("set:")
+    return campaign.learn.cost.screen_replicas if screen else campaign.system.replicas
+
+
+def replicas_before(campaign: Campaign, results: str | Path, iteration: int) -> dict[tuple[str, str], int]:
+    """(candidate, glass) -> replicas planned by the iterations before ``iteration`` (from their candidates.csv)."""
+    from glassfit import layout
+
+    done: dict[tuple[str, str], int] = {}
+    for it in range(int(iteration)):
+        path = layout.iteration_file(results, it, layout.CANDIDATES)
+        for _, row in pd.read_csv(path).iterrows():
+            for g in candidate_glasses(campaign, row, it):
+                key = (str(row["candidate"]), g)
+                done[key] = max(done.get(key, 0), planned_replicas(campaign, row, g, it))
+    return done
+
+
+def iteration_runs(campaign: Campaign, candidates: pd.DataFrame, iteration: int, results: str | Path | None = None) -> list[tuple[str, str, int]]:
+    """(candidate, glass, replica) of every MD run of an iteration with these candidates (candidates.csv).
+
+    A candidate runs replicas 0 .. n-1 of each of its glasses (planned_replicas); a top-up row (kind topup) only those
+    its earlier iterations did not run, which needs the campaign folder ``results`` to read them.
+    """
+    earlier: dict[tuple[str, str], int] = {}
+    if "kind" in candidates and (candidates["kind"] == TOPUP_KIND).any():
+        if results is None:
+            raise ValueError("iteration_runs: a top-up iteration needs the campaign folder (results) to know the replicas already run")
+        earlier = replicas_before(campaign, results, iteration)
+    return [(str(row["candidate"]), g, r) for _, row in candidates.iterrows() for g in candidate_glasses(campaign, row, iteration)
+            for r in range(earlier.get((str(row["candidate"]), g), 0), planned_replicas(campaign, row, g, iteration))]
 
 
 def named_candidates(campaign: Campaign) -> pd.DataFrame:
@@ -91,9 +132,12 @@ def named_candidates(campaign: Campaign) -> pd.DataFrame:
 
 
 def number_candidates(table: pd.DataFrame, iteration: int) -> pd.DataFrame:
-    """Give each row a candidate id of this iteration, in front of the other columns."""
+    """Give each row a candidate id in front of the other columns: a new id of this iteration, or for a top-up row (column
+    topup_of) the id of the set it tops up."""
     table = table.reset_index(drop=True)
-    table.insert(0, "candidate", [candidate_id(iteration, i) for i in range(len(table))])
+    of = table.pop("topup_of") if "topup_of" in table else pd.Series([None] * len(table))
+    new = iter(range(len(table)))
+    table.insert(0, "candidate", [str(o) if isinstance(o, str) and o else candidate_id(iteration, next(new)) for o in of])
     return table
 
 
@@ -264,8 +308,42 @@ def job_seed(campaign: Campaign, iteration: int, purpose: str) -> int:
 
 
 def dataset(evaluations: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
-    """Everything evaluated so far: the previous dataset plus this iteration's evaluations."""
-    return evaluations if previous is None or previous.empty else pd.concat([previous, evaluations], ignore_index=True)
+    """Everything evaluated so far: the previous dataset plus this iteration's evaluations, one row per candidate x glass
+    (the runs a top-up adds to a set pooled with its earlier ones: pool())."""
+    if previous is None or previous.empty:
+        return evaluations
+    both = pd.concat([previous, evaluations], ignore_index=True)
+    key = both["candidate"].astype(str) + "\0" + both["glass"].astype(str)
+    if not key.duplicated().any():
+        return both
+    return pool(both)
+
+
+def pool(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per candidate x glass from rows of disjoint replica groups: counts summed, means weighted by successful
+    replicas, replica std from the pooled sums of squares (exact for ddof 1), the first iteration kept, failures joined."""
+    means = [c[: -len("_mean")] for c in rows.columns if c.endswith("_mean") and f"{c[: -len('_mean')]}_std" in rows]
+    out = []
+    for _, group in rows.groupby([rows["candidate"].astype(str), rows["glass"].astype(str)], sort=False):
+        row = group.iloc[0].copy()
+        if len(group) > 1:
+            n = group["n_ok"].fillna(0).to_numpy(dtype=float)
+            for name in means:
+                m, s = group[f"{name}_mean"].to_numpy(dtype=float), group[f"{name}_std"].to_numpy(dtype=float)
+                has = np.isfinite(m) & (n > 0)
+                total = n[has].sum()
+                if total == 0:
+                    row[f"{name}_mean"] = row[f"{name}_std"] = math.nan
+                    continue
+                mean = float((n[has] * m[has]).sum() / total)
+                ss = float(((n[has] - 1) * np.nan_to_num(s[has]) ** 2 + n[has] * (m[has] - mean) ** 2).sum())
+                row[f"{name}_mean"], row[f"{name}_std"] = mean, (math.sqrt(ss / (total - 1)) if total > 1 else 0.0)
+            row["n_ok"], row["n_failed"] = int(n.sum()), int(group["n_failed"].fillna(0).sum())
+            row["iteration"] = int(group["iteration"].min())
+            if "failures" in group:
+                row["failures"] = "; ".join(str(f) for f in group["failures"] if isinstance(f, str) and f)
+        out.append(row)
+    return pd.DataFrame(out).reset_index(drop=True)
 
 
 #: The shortest wall-time limit requested for an MD job, in minutes: covers start-up and analysis of tiny runs.

@@ -20,7 +20,7 @@ from glassfit import chemistry, lammps, tables
 from glassfit.files import read_yaml, read_yaml_once
 from glassfit.forms import FORMS
 from glassfit.model import (
-    FIT_ROLES, MD, ROLES, AnalysisSettings, Campaign, Convergence, Design, Electrostatics, Glass, LearnSettings, Model,
+    FIT_ROLES, MD, ROLES, AnalysisSettings, Campaign, Convergence, Cost, Design, Electrostatics, Glass, LearnSettings, Model,
     Observable, Potential, PriorData, Problem, Proposer, Surrogate, System, Target, Tunable,
 )
 from glassfit.potential import read_parameter_sets, read_species, tunable_name
@@ -440,13 +440,15 @@ def learn_settings(learn: dict) -> LearnSettings:
         proposer=Proposer(**{k: v for k, v in learn["proposer"].items() if k != "B4_transform"}),
         surrogate=Surrogate(**{**s, "hidden_layers": tuple(s["hidden_layers"])}),
         prior_data=tuple(PriorData(**entry) for entry in learn["prior_data"]),
+        cost=Cost(**learn["cost"]),
     )
 
 
 def problem(tunables: list[dict] | tuple[Tunable, ...], glasses: list[dict] | tuple[Glass, ...], learn: dict | None = None,
-            listed: list | None = None) -> Problem:
+            listed: list | None = None, replicas: int = 6) -> Problem:
     """A learning problem without MD (tests, benchmarks): tunables and glasses as dataclasses or dicts, the learn section
-    filled; ``listed``: the config's ``targets`` (None = density and B4 where the glasses have them)."""
+    filled; ``listed``: the config's ``targets`` (None = density and B4 where the glasses have them); ``replicas``: the
+    full replica count (system.replicas)."""
     section = validate(copy.deepcopy(learn or {}), "learn", schema()["properties"]["learn"])
     b4_cutoff = schema()["properties"]["md"]["properties"]["b4_cutoff_A"]["default"]
     every = {t.column for t in targets(listed, section, b4_cutoff)}
@@ -454,7 +456,8 @@ def problem(tunables: list[dict] | tuple[Tunable, ...], glasses: list[dict] | tu
     glasses = tuple(g if isinstance(g, Glass) else Glass(id=str(g["id"]), composition=dict(g["composition"]), role=g.get("role", "fit"),
                                                         measured={k: v for k, v in g.items() if k in every}) for g in glasses)
     columns = sorted({c for g in glasses for c in g.measured})
-    return Problem(tunables=tunables, glasses=glasses, targets=targets(listed, section, b4_cutoff, columns), learn=learn_settings(section))
+    return Problem(tunables=tunables, glasses=glasses, targets=targets(listed, section, b4_cutoff, columns), learn=learn_settings(section),
+                   replicas=replicas)
 
 
 def _analysis(config: dict, validation_sets: tuple[str, ...], validation_glasses: tuple[Glass, ...]) -> AnalysisSettings:
@@ -504,6 +507,11 @@ def _resolve(config: dict, source: str) -> Campaign:
         if lacking:  # every potential renders the campaign's atom types
             raise ConfigError(f"{source}: {key}.potential.species: {others[name].potential.species_table} lacks element {lacking[0]} of {potential.species_table}")
     learn = config["learn"]
+    if learn["cost"]["mode"] == "screen" and learn["proposer"]["kind"] != "botorch":
+        raise ConfigError(f"{source}: learn.cost.mode: screen needs learn.proposer.kind: botorch (its GPs weigh each mean by its replica count)")
+    if learn["cost"]["mode"] == "screen" and learn["cost"]["screen_replicas"] >= config["system"]["replicas"]:
+        raise ConfigError(f"{source}: learn.cost.screen_replicas: {learn['cost']['screen_replicas']} screens nothing with system.replicas "
+                          f"{config['system']['replicas']}; use fewer, or learn.cost.mode: fixed")
     if config["fit"] and len(tunables) < 2 and learn["iterations"] > 1:
         raise ConfigError(f"{source}: potential.tunable: proposing candidates needs at least 2 parameters (CMA-ES searches 2 or more dimensions); with one, set learn.iterations: 1")
     if learn["mode"] == "pareto" and learn["proposer"]["kind"] == "mlp":
@@ -658,7 +666,10 @@ def md_runs_estimate(campaign: Campaign) -> int:
     fit = 0
     if campaign.fit:
         design = 1 + (learn.design.sobol_points if learn.design.sobol_points is not None else 3 * len(campaign.tunables)) + len(campaign.potential.initial_sets)
-        fit = replicas * (len(modelled_glasses(campaign)) * (design + (learn.iterations - 1) * learn.candidates_per_iteration) + len(inert_glasses(campaign)))
+        per_set = learn.cost.screen_replicas if learn.cost.mode == "screen" else replicas  # a screened set; top-ups come on top
+        topups = (learn.iterations - 1) * learn.cost.topups * (replicas - per_set) if learn.cost.mode == "screen" else 0
+        fit = len(modelled_glasses(campaign)) * (replicas + per_set * (design - 1 + (learn.iterations - 1) * learn.candidates_per_iteration) + topups) \
+            + replicas * len(inert_glasses(campaign))
     validation = replicas * len(campaign.analysis.validation_sets) * len(campaign.analysis.validation_glasses) if campaign.analysis.validation_analyses else 0
     return fit + validation
 

@@ -265,6 +265,15 @@ class Surrogate:
 
 
 @dataclass(frozen=True)
+class Cost:
+    """How many MD runs each candidate gets (learn.cost): the fixed design, or screening and topping up (glassfit.learn.cost)."""
+
+    mode: str = "fixed"  # fixed: every candidate x modelled glass x system.replicas; screen: screen_replicas, contenders topped up
+    screen_replicas: int = 2
+    topups: int = 2  # sets topped up to the full replica count per iteration (screen)
+
+
+@dataclass(frozen=True)
 class PriorData:
     """Data from an earlier campaign or a publication that joins the surrogate's training data (glassfit.learn.prior)."""
 
@@ -289,6 +298,7 @@ class LearnSettings:
     proposer: Proposer
     surrogate: Surrogate
     prior_data: tuple[PriorData, ...] = ()  # campaign.json of glassfit < 0.5 lacks it
+    cost: Cost = Cost()  # campaign.json of glassfit < 0.5 lacks it
 
 
 @dataclass(frozen=True)
@@ -341,6 +351,11 @@ class Campaign:
     def models(self) -> list[Model]:
         return [self.model, *self.others.values()]
 
+    @property
+    def replicas(self) -> int:
+        """The full replica count of a candidate on a glass (system.replicas)."""
+        return self.system.replicas
+
 
 class LearningProblem(TypingProtocol):
     """What the learn package needs of a campaign: the parameters, the glasses, the targets and the learn settings."""
@@ -349,6 +364,7 @@ class LearningProblem(TypingProtocol):
     glasses: tuple[Glass, ...]
     targets: tuple[Target, ...]
     learn: LearnSettings
+    replicas: int  # the full replica count of a candidate on a glass
 
 
 @dataclass(frozen=True)
@@ -359,6 +375,7 @@ class Problem:
     glasses: tuple[Glass, ...]
     targets: tuple[Target, ...]
     learn: LearnSettings
+    replicas: int = 6
 
 
 def to_dict(obj) -> dict:

@@ -68,7 +68,7 @@ def plan(configfile: str, profile: str | None = None) -> str:
         if table.empty:
             return f"the campaign stops after iteration {iteration - 1}: {proposal.get('stop_reason')}; what is left: final/ and the validation (snakemake -n lists them)"
         names = [t.name for t in campaign.tunables]
-        lines = [f"iteration {iteration}: {len(table)} candidates proposed ({folder / 'candidates.csv'})", table[["candidate", "kind", *names]].to_string(index=False)]
+        lines = [f"iteration {iteration}: {len(table)} candidates proposed ({folder / 'candidates.csv'})", table[["candidate", "kind", *names, *(c for c in table.columns if c.startswith("replicas_"))]].to_string(index=False)]
         target = f"{folder}/dataset.csv"
     dry = snakemake(["-n", target], configfile, profile)
     if dry.returncode != 0:

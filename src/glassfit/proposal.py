@@ -29,7 +29,7 @@ class Proposal:
 
 def make(dataset: pd.DataFrame, campaign: Campaign, iteration: int, seed: int) -> Proposal:
     """Fit the configured surrogate to dataset NN-1 once: rank its sets, and propose iteration NN unless a stop rule fires."""
-    from glassfit.campaign import number_candidates
+    from glassfit.campaign import TOPUP_KIND, number_candidates
 
     t0 = time.perf_counter()
     engine = learn.Engine(dataset, campaign, seed)
@@ -37,12 +37,13 @@ def make(dataset: pd.DataFrame, campaign: Campaign, iteration: int, seed: int) -
     reason = learn.stop_reason(dataset, iteration, campaign, ranking)
     k = 0 if reason else learn.affordable_candidates(dataset, campaign)
     last = iteration == campaign.learn.iterations - 1
-    table = learn.propose(dataset, campaign, k, seed, engine=engine, confirm=last and campaign.learn.proposer.confirm_last)
+    table = learn.propose(dataset, campaign, k, seed, engine=engine, confirm=last and campaign.learn.proposer.confirm_last,
+                          ranking=ranking)
     if table.empty and not reason:
         reason = "the proposer found no new candidate (learn.proposer)"
     predictions = table.attrs.get("predictions", pd.DataFrame(columns=["point", "glass"])).copy()
-    confirmed = table.attrs.get("confirm", 0)
-    table.insert(0, "kind", ["confirm"] * confirmed + ["proposed"] * (len(table) - confirmed))
+    confirmed, topups = table.attrs.get("confirm", 0), table.attrs.get("topups", 0)
+    table.insert(0, "kind", [TOPUP_KIND] * topups + ["confirm"] * confirmed + ["proposed"] * (len(table) - confirmed - topups))
     candidates = number_candidates(table, iteration)
     predictions.insert(0, "candidate", predictions.pop("point").map(candidates["candidate"]))  # point = row
     best = learn.recommendation(ranking, campaign)

@@ -31,7 +31,7 @@ def status(results: str | Path) -> dict:
             continue
         table = pd.read_csv(d / layout.CANDIDATES)
         n_candidates = len(table)
-        runs["expected"] += len(gc.iteration_runs(campaign, table, it))
+        runs["expected"] += len(gc.iteration_runs(campaign, table, it, results))
         for f in layout.run_files(results, d.name):
             runs["ok" if read_json(f)["status"] == "ok" else "failed"] += 1
         done = (d / layout.DATASET).exists()

@@ -119,7 +119,7 @@ def _iteration(campaign: Campaign, results: Path, iteration: int) -> list[Proble
         return problems
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         return problems + [Problem(candidates_file, f"unreadable ({str(error).splitlines()[0][:80]})", "restore it from a copy", True)]
-    expected = set(gc.iteration_runs(campaign, candidates, iteration))
+    expected = set(gc.iteration_runs(campaign, candidates, iteration, results))
     found = {layout.run_of(f)[1:] for f in runs}
     if (folder / layout.DATASET).is_file():  # the iteration had finished: every run it planned must be there
         problems += [Problem(layout.run_dir(results, folder.name, c, g, r) / layout.PROPERTIES, "missing (the iteration had finished)",

@@ -62,7 +62,7 @@ def iteration_runs(wildcards):
         table = pd.read_csv(checkpoints.propose.get(iteration=wildcards.iteration).output[0])
     return [
         f"{run_dir(wildcards.iteration, c, g, r)}/properties.json"
-        for c, g, r in gc.iteration_runs(CAMPAIGN, table, int(wildcards.iteration))
+        for c, g, r in gc.iteration_runs(CAMPAIGN, table, int(wildcards.iteration), RESULTS)
     ]
 
 
@@ -187,8 +187,12 @@ def structure_dir(stage, candidate, glass):
 
 
 def replica_analyses(wildcards):
-    """The analysis folders of every replica of one candidate x glass."""
-    return [f"{RESULTS}/{wildcards.stage}/runs/{wildcards.candidate}/{wildcards.glass}/r{r}/analysis" for r in REPLICAS]
+    """The analysis folders of every replica of one candidate x glass that the stage ran (an iteration's plan: learn.cost)."""
+    replicas = REPLICAS
+    if wildcards.stage.startswith("iter-"):
+        runs = iteration_runs(SimpleNamespace(iteration=wildcards.stage[len("iter-"):]))
+        replicas = [int(f.split("/")[-2][1:]) for f in runs if f.split("/")[-4:-2] == [wildcards.candidate, wildcards.glass]]
+    return [f"{RESULTS}/{wildcards.stage}/runs/{wildcards.candidate}/{wildcards.glass}/r{r}/analysis" for r in replicas]
 
 
 def validation_runs(wildcards):

@@ -14,6 +14,7 @@ import pandas as pd
 
 from glassfit.model import LearningProblem, Target
 
+from . import cost
 from .objective import fit_targets
 from .prior import SAME, fidelities
 from .settings import modelled_glasses, mol_fractions, normalise, oxides, param_names
@@ -116,11 +117,15 @@ def failure_fraction(dataset: pd.DataFrame, problem: LearningProblem) -> pd.Seri
 
 
 def usable(dataset: pd.DataFrame, problem: LearningProblem) -> pd.Series:
-    """Candidates a recommendation may name: a value on every modelled glass and failures within the limit."""
+    """Candidates a recommendation may name: a value on every modelled glass, failures within the limit, and (learn.cost
+    mode screen) the full replica count."""
     data = dataset.assign(candidate=dataset["candidate"].astype(str), glass=dataset["glass"].astype(str))
     glasses = modelled_glasses(problem)
     has = data[data["glass"].isin(glasses) & (data["n_ok"].fillna(0) > 0)].groupby("candidate")["glass"].nunique()
     ids = candidates(dataset, problem).index
     complete = has.reindex(ids).fillna(0) >= len(glasses)
     limit = problem.learn.proposer.max_failure_fraction
-    return complete & (failure_fraction(dataset, problem).reindex(ids) <= limit)
+    usable = complete & (failure_fraction(dataset, problem).reindex(ids) <= limit)
+    if cost.screening(problem):  # a screened set is reported only once topped up to the full replica count
+        usable &= cost.full(dataset, problem).reindex(ids).fillna(False)
+    return usable

@@ -13,7 +13,7 @@ import pandas as pd
 
 from glassfit.model import LearningProblem, Proposer
 
-from . import data
+from . import cost, data
 from .objective import best_observed, error_terms, fit_targets, inert_terms, pareto_targets, term_column
 from .settings import denormalise, modelled_glasses, normalise, param_names
 
@@ -250,7 +250,7 @@ def box_minimiser(engine: Engine) -> np.ndarray | None:
 
 
 def propose(dataset: pd.DataFrame, problem: LearningProblem, k: int, seed: int, *, surrogate=None,
-            engine: Engine | None = None, confirm: bool = False) -> pd.DataFrame:
+            engine: Engine | None = None, confirm: bool = False, ranking: pd.DataFrame | None = None) -> pd.DataFrame:
     """Up to k new parameter sets to simulate, chosen by learn.proposer from everything in `dataset`.
 
     Columns: one per tunable (absolute values), predicted_objective and its std (posterior), then the
@@ -258,21 +258,35 @@ def propose(dataset: pd.DataFrame, problem: LearningProblem, k: int, seed: int, 
     target's prediction per proposed set ("point" = row) and glass; attrs["surrogate_metrics"] the MLP's.
     ``confirm``: the first set is the box minimiser of the posterior-expected objective (attrs["confirm"] = 1), to
     be confirmed by MD (box_minimiser; none if an evaluated set is that point already).
+    learn.cost mode screen: the first rows top up evaluated contenders besides the k new sets (cost.contenders, from
+    ``ranking`` = rank() of the data set, computed if not given; column topup_of names the set, attrs["topups"] counts
+    them), and every row says in columns replicas_<glass> how many replicas it has on each modelled glass once run.
     """
     names = param_names(problem)
     empty = pd.DataFrame({c: pd.Series(dtype=float) for c in [*names, *PREDICTION_COLUMNS]})
     if k <= 0:
         return empty
     engine = engine or Engine(dataset, problem, seed, surrogate)
+    topups = cost.contenders(ranking if ranking is not None else rank(dataset, problem, seed, engine=engine), dataset, problem) \
+        if cost.screening(problem) else []
     first = box_minimiser(engine) if confirm else None
     rest = engine.batch(k - 1) if first is not None and k > 1 else np.empty((0, len(names))) if first is not None else engine.batch(k)
     unit = np.concatenate([first[None, :], rest]) if first is not None else rest
-    if not len(unit):
+    if not len(unit) and not topups:
         return empty
+    again = cost.topup_rows(topups, dataset, problem)
+    unit = np.concatenate([normalise(again[names].to_numpy(dtype=float), problem).reshape(-1, len(names)), unit.reshape(-1, len(names))])
     terms, per_glass = engine.predict(unit)
     out = pd.concat([pd.DataFrame(denormalise(unit, problem).reshape(-1, len(names)), columns=names), terms], axis=1)
+    if cost.screening(problem):
+        fresh = cost.new_sets(len(unit) - len(topups), problem)
+        if first is not None:  # the confirmation set is reported if it wins: full MD at once
+            fresh.iloc[0] = problem.replicas
+        plan = pd.concat([again.drop(columns=names), fresh.assign(topup_of="")], ignore_index=True)
+        out = pd.concat([out, plan], axis=1)
     out.attrs["predictions"] = per_glass
     out.attrs["surrogate_metrics"] = engine.metrics
+    out.attrs["topups"] = len(topups)
     out.attrs["confirm"] = int(first is not None)
     return out
 

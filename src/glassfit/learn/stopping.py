@@ -8,6 +8,7 @@ import pandas as pd
 
 from glassfit.model import LearningProblem
 
+from . import cost
 from .objective import objective
 
 
@@ -54,17 +55,14 @@ def md_runs_used(dataset: pd.DataFrame) -> int:
 
 
 def affordable_candidates(dataset: pd.DataFrame, problem: LearningProblem) -> int:
-    """Candidates the next iteration may propose: candidates_per_iteration, reduced to fit the MD budget."""
+    """Candidates the next iteration may propose: candidates_per_iteration, reduced to fit the MD budget (learn.cost mode
+    screen keeps the runs of learn.cost.topups top-ups in reserve)."""
     k = problem.learn.candidates_per_iteration
     budget = problem.learn.budget_md_runs
     if budget is None or dataset.empty:
         return k
-    used = md_runs_used(dataset)
-    # the median, not the mean: the start set also carries the one-off reference runs of inert glasses
-    per_candidate = float((dataset["n_ok"].fillna(0) + dataset["n_failed"].fillna(0)).groupby(dataset["candidate"]).sum().median())
-    if per_candidate <= 0:
-        return k
-    return max(0, min(k, int((budget - used) // per_candidate)))
+    left = budget - md_runs_used(dataset) - (problem.learn.cost.topups * cost.runs_per_topup(problem) if cost.screening(problem) else 0)
+    return max(0, min(k, int(left // max(cost.runs_per_new_set(problem), 1))))
 
 
 def stop_reason(dataset: pd.DataFrame, iteration_next: int, problem: LearningProblem, ranking: pd.DataFrame | None = None) -> str | None:

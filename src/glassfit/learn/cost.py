@@ -1,0 +1,80 @@
+"""Cost-aware evaluation (learn.cost mode screen): new sets are screened with a few replicas, contenders topped up.
+
+A candidate's replica mean is known to within sigma / sqrt(n), and the Gaussian processes weigh each mean by it
+(glassfit.learn.data), so a screened set teaches the surrogate about its neighbourhood at a fraction of the MD cost
+of a full one. Only a set with the full replica count on every modelled glass is reported (data.usable): each
+iteration tops up the screened sets whose posterior-mean objective beats the best fully run set's, best first.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from glassfit.model import LearningProblem
+
+from .settings import modelled_glasses, param_names
+
+
+def column(glass: str) -> str:
+    """The candidates.csv column of a glass's planned replica count."""
+    return f"replicas_{glass}"
+
+
+def screening(problem: LearningProblem) -> bool:
+    """Whether learn.cost screens new sets (mode screen)."""
+    return problem.learn.cost.mode == "screen"
+
+
+def runs_so_far(dataset: pd.DataFrame, problem: LearningProblem) -> pd.DataFrame:
+    """MD runs (successful and failed) per evaluated candidate x modelled glass: rows candidate, columns glass, 0 where none."""
+    data = dataset.assign(candidate=dataset["candidate"].astype(str), glass=dataset["glass"].astype(str))
+    runs = (data["n_ok"].fillna(0) + data["n_failed"].fillna(0)).groupby([data["candidate"], data["glass"]]).sum()
+    glasses = modelled_glasses(problem)
+    table = runs.unstack("glass").reindex(columns=glasses).fillna(0.0) if len(runs) else pd.DataFrame(columns=glasses)
+    return table.reindex(list(dict.fromkeys(data["candidate"]))).fillna(0.0)
+
+
+def full(dataset: pd.DataFrame, problem: LearningProblem) -> pd.Series:
+    """Per evaluated candidate: whether it has the full replica count (problem.replicas) on every modelled glass."""
+    return (runs_so_far(dataset, problem) >= problem.replicas).all(axis=1)
+
+
+def new_sets(n: int, problem: LearningProblem) -> pd.DataFrame:
+    """The replica columns of n new sets: screen_replicas on every modelled glass (screen), the full count otherwise."""
+    count = problem.learn.cost.screen_replicas if screening(problem) else problem.replicas
+    return pd.DataFrame({column(g): [count] * n for g in modelled_glasses(problem)}, dtype=int)
+
+
+def contenders(ranking: pd.DataFrame, dataset: pd.DataFrame, problem: LearningProblem) -> list[str]:
+    """Screened sets to top up this iteration (at most learn.cost.topups), best posterior-mean objective first: those that
+    beat the best fully run usable set, whose failed-run fraction is within learn.proposer.max_failure_fraction."""
+    from .data import failure_fraction
+
+    if not screening(problem) or problem.learn.cost.topups == 0 or ranking.empty:
+        return []
+    table = ranking.set_index(ranking["candidate"].astype(str))
+    is_full = full(dataset, problem).reindex(table.index).fillna(False)
+    done = table[is_full & table["usable"].astype(bool)]["predicted_objective"]
+    bar = float(done.min()) if len(done) else np.inf
+    ok = failure_fraction(dataset, problem).reindex(table.index).fillna(1.0) <= problem.learn.proposer.max_failure_fraction
+    pick = table[~is_full & ok & (table["predicted_objective"] < bar)].sort_values("predicted_objective", kind="stable")
+    return list(pick.index[: problem.learn.cost.topups])
+
+
+def topup_rows(ids: list[str], dataset: pd.DataFrame, problem: LearningProblem) -> pd.DataFrame:
+    """Rows of the sets to top up: their parameters, topup_of = their id, and the full replica count on every modelled glass."""
+    from .data import candidates
+
+    params = candidates(dataset, problem).loc[ids, param_names(problem)].reset_index(drop=True)
+    return pd.concat([params, pd.DataFrame({column(g): [problem.replicas] * len(ids) for g in modelled_glasses(problem)}, dtype=int),
+                      pd.DataFrame({"topup_of": ids})], axis=1)
+
+
+def runs_per_new_set(problem: LearningProblem) -> int:
+    """MD runs a new set costs: its replicas on every modelled glass."""
+    return len(modelled_glasses(problem)) * (problem.learn.cost.screen_replicas if screening(problem) else problem.replicas)
+
+
+def runs_per_topup(problem: LearningProblem) -> int:
+    """MD runs a top-up costs at most: the replicas a screened set lacks on every modelled glass."""
+    return len(modelled_glasses(problem)) * max(problem.replicas - problem.learn.cost.screen_replicas, 0)

@@ -1,0 +1,115 @@
+"""Cost-aware evaluation (learn.cost mode screen) without MD: the plan a proposal writes, the runs it makes, the pooled data
+set, the reported set and the budget."""
+import numpy as np
+import pandas as pd
+import pytest
+
+import learn_toy as toy
+from conftest import tiny
+
+from glassfit import campaign as gc, config, layout, learn
+from glassfit.learn import cost, data
+
+SCREEN = {"cost": {"mode": "screen", "screen_replicas": 2, "topups": 2}}
+
+
+def test_pooled_rows_equal_the_statistics_of_all_replicas():
+    rng = np.random.default_rng(3)
+    replicas = rng.normal(2.4, 0.02, 6)
+    first, second = replicas[:2], replicas[2:]
+
+    def row(values, iteration, failed=0):
+        return {"iteration": iteration, "candidate": "i01c03", "glass": "24B", "density_g_cm3_mean": values.mean(),
+                "density_g_cm3_std": values.std(ddof=1), "n_ok": len(values), "n_failed": failed, "failures": "r1: lost atoms" if failed else ""}
+
+    other = {**row(first, 1), "candidate": "i01c04"}
+    pooled = gc.dataset(pd.DataFrame([row(second, 4, failed=1)]), pd.DataFrame([row(first, 1), other]))
+    assert len(pooled) == 2 and list(pooled["candidate"]) == ["i01c03", "i01c04"]
+    top = pooled.iloc[0]
+    assert top["density_g_cm3_mean"] == pytest.approx(replicas.mean(), rel=1e-12)
+    assert top["density_g_cm3_std"] == pytest.approx(replicas.std(ddof=1), rel=1e-12)
+    assert (top["n_ok"], top["n_failed"], top["iteration"], top["failures"]) == (6, 1, 1, "r1: lost atoms")
+
+
+def screened(unit, iteration, rng, replicas, first=0):
+    """Toy data-set rows with a given replica count per set."""
+    return toy.evaluate(unit, iteration, rng, replicas=replicas, first=first)
+
+
+def test_a_screening_proposal_plans_replicas_and_tops_up_contenders():
+    problem = toy.config(**SCREEN)
+    rng = np.random.default_rng(0)
+    start = screened(np.array([[0.5, 0.5]]), 0, rng, 6)  # the start set: full
+    sobol = screened(np.random.default_rng(1).random((7, 2)), 0, rng, 2, first=1)
+    near = screened(np.array([[0.32, 0.68]]), 0, rng, 2, first=8)  # next to the optimum: must beat the start set
+    dataset = pd.concat([start, sobol, near], ignore_index=True)
+    assert list(data.usable(dataset, problem)[lambda s: s].index) == ["i00c00"]  # only a fully run set can be reported
+    table = learn.propose(dataset, problem, 3, seed=0)
+    glasses = [g for g, _ in toy.GLASSES]
+    assert [f"replicas_{g}" for g in glasses] == [c for c in table.columns if c.startswith("replicas_")]
+    topups = table.attrs["topups"]
+    assert 1 <= topups <= 2 and len(table) == 3 + topups
+    assert "i00c08" in set(table["topup_of"].iloc[:topups])  # the set at the optimum is a contender
+    assert (table.iloc[:topups][[f"replicas_{g}" for g in glasses]] == 6).all().all()
+    assert (table.iloc[topups:][[f"replicas_{g}" for g in glasses]] == 2).all().all() and (table["topup_of"].iloc[topups:] == "").all()
+    ranking = learn.rank(dataset, problem, seed=0)
+    beaten = ranking.set_index("candidate").loc["i00c00", "predicted_objective"]
+    assert (ranking.set_index("candidate").loc[list(table["topup_of"].iloc[:topups]), "predicted_objective"] < beaten).all()
+    # the fixed design has no plan columns: every set runs every glass with every replica
+    fixed = learn.propose(dataset, toy.config(), 2, seed=0)
+    assert not any(c.startswith("replicas_") or c == "topup_of" for c in fixed.columns)
+
+
+def test_the_budget_keeps_the_top_ups_in_reserve():
+    problem = toy.config(budget_md_runs=100, **SCREEN)
+    rng = np.random.default_rng(0)
+    dataset = screened(np.random.default_rng(1).random((8, 2)), 0, rng, 2)  # 48 runs
+    # 100 - 48 - 2 top-ups x 3 glasses x 4 replicas = 28 runs left: 4 new sets of 3 glasses x 2 replicas
+    assert learn.affordable_candidates(dataset, problem) == 4
+    assert learn.affordable_candidates(dataset, toy.config(budget_md_runs=100)) == 2  # fixed: 18 runs a set
+
+
+def campaign(tmp_path, **learn_section):
+    cfg = tiny()
+    cfg["results_dir"] = str(tmp_path / "results")
+    cfg["system"]["replicas"] = 3
+    cfg["learn"] = {"design": {"one_at_a_time": True, "sobol_points": 1}, **learn_section}
+    return config.resolve(cfg, "test")
+
+
+def test_the_runs_of_an_iteration_follow_its_plan(tmp_path):
+    c = campaign(tmp_path, cost={"mode": "screen", "screen_replicas": 1})
+    design = gc.initial_candidates(c)
+    runs = gc.iteration_runs(c, design, 0)
+    assert {r for cand, g, r in runs if cand == "i00c00"} == {0, 1, 2}  # the start set runs in full
+    assert {(cand, r) for cand, g, r in runs if cand != "i00c00"} == {(cand, 0) for cand in design["candidate"][1:]}
+    results = c.results
+    layout.iteration_file(results, 0, layout.CANDIDATES).parent.mkdir(parents=True)
+    design.to_csv(layout.iteration_file(results, 0, layout.CANDIDATES), index=False)
+    names = [t.name for t in c.tunables]
+    plan = pd.DataFrame({"candidate": ["i00c02", "i01c00"], "kind": ["topup", "proposed"],
+                         **{n: design[n].iloc[:2].to_list() for n in names},
+                         "replicas_12B": [3, 1], "replicas_50B": [3, 0]})
+    assert sorted(gc.iteration_runs(c, plan, 1, results)) == [
+        ("i00c02", "12B", 1), ("i00c02", "12B", 2), ("i00c02", "50B", 1), ("i00c02", "50B", 2), ("i01c00", "12B", 0)]
+    with pytest.raises(ValueError, match="top-up iteration needs the campaign folder"):
+        gc.iteration_runs(c, plan, 1)
+    fixed = campaign(tmp_path)
+    assert len(gc.iteration_runs(fixed, gc.initial_candidates(fixed), 0)) == len(design) * 2 * 3
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"cost": {"mode": "screen", "screen_replicas": 3}}, "learn.cost.screen_replicas: 3 screens nothing with system.replicas 3"),
+    ({"cost": {"mode": "screen"}, "proposer": {"kind": "mlp"}}, "learn.cost.mode: screen needs learn.proposer.kind: botorch"),
+])
+def test_a_screen_config_that_cannot_work_is_one_line(tmp_path, change, message):
+    with pytest.raises(config.ConfigError, match=message):
+        campaign(tmp_path, **change)
+
+
+def test_full_counts_runs_not_successes():
+    problem = toy.config(**SCREEN)
+    rows = screened(np.array([[0.5, 0.5], [0.2, 0.2]]), 0, np.random.default_rng(0), 6)
+    rows.loc[rows["candidate"] == "i00c01", ["n_ok", "n_failed"]] = [2, 4]
+    rows.loc[(rows["candidate"] == "i00c00") & (rows["glass"] == "12B"), "n_ok"] = 5
+    assert cost.full(rows, problem).to_dict() == {"i00c00": False, "i00c01": True}
