@@ -174,7 +174,7 @@ def _dataset_agrees(campaign: Campaign, results: Path, iteration: int, path: Pat
             expected.append(pd.read_csv(evaluations))
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError):
             return []
-    expected = pd.concat(expected, ignore_index=True)
+    expected = gc.pool(pd.concat(expected, ignore_index=True))  # a top-up's runs pooled with the set's earlier ones
     key = ["candidate", "glass"]
     columns = [f"{t.name}_mean" for t in campaign.targets]
     try:
