@@ -92,3 +92,23 @@ def test_the_failure_classifier_stays_a_probability_and_weighs_sets_by_their_run
     assert blown.sum() == 3 and at_sets[blown].min() > 0.5 > at_sets[~blown].max()
     feasible = np.exp(gp.log_feasibility(model, evaluated, cfg.learn.proposer.max_failure_fraction))
     assert feasible[~blown].min() > 0.5 > feasible[blown].max()
+
+
+def test_glasses_that_differ_only_in_their_modifiers_are_told_apart():
+    """Composition features keep every oxide that varies over the modelled glasses: two glasses with the same B2O3 and
+    SiO2 but Na2O traded for CaO get different features, and the GP learns their different densities."""
+    glasses = [{"id": "NaRich", "composition": {"SiO2": 51, "B2O3": 24, "Na2O": 20, "CaO": 5}, "density_g_cm3": 2.50, "B4": 0.6},
+               {"id": "CaRich", "composition": {"SiO2": 51, "B2O3": 24, "Na2O": 5, "CaO": 20}, "density_g_cm3": 2.60, "B4": 0.6}]
+    problem = config.problem(toy.config().tunables, glasses)
+    features = learn_data.composition_features(problem, ["NaRich", "CaRich"])
+    assert features.shape[1] >= 1 and not np.allclose(features[0], features[1])
+    rng = np.random.default_rng(0)
+    unit = rng.random((6, 2))
+    values = toy.denormalise(unit, problem)
+    rows = [{"iteration": 0, "candidate": f"i00c{i:02d}", "BO_A": v[0], "BO_rho": v[1], "glass": g,
+             "density_g_cm3_mean": base + 0.05 * u[0] + rng.normal(0, 0.003), "density_g_cm3_std": 0.01,
+             "B4_mean": 0.6, "B4_std": 0.02, "n_ok": 6, "n_failed": 0}
+            for i, (u, v) in enumerate(zip(unit, values)) for g, base in (("NaRich", 2.50), ("CaRich", 2.60))]
+    models = gp.build(pd.DataFrame(rows), problem, seed=0)
+    predicted = gp.glass_predictions(models, np.array([[0.5, 0.5]])).set_index("glass")["density_g_cm3_mean"]
+    assert predicted["CaRich"] - predicted["NaRich"] == pytest.approx(0.10, abs=0.02)
