@@ -113,3 +113,15 @@ def test_full_counts_runs_not_successes():
     rows.loc[rows["candidate"] == "i00c01", ["n_ok", "n_failed"]] = [2, 4]
     rows.loc[(rows["candidate"] == "i00c00") & (rows["glass"] == "12B"), "n_ok"] = 5
     assert cost.full(rows, problem).to_dict() == {"i00c00": False, "i00c01": True}
+
+
+def test_the_confirmation_set_runs_in_full():
+    problem = toy.config(**SCREEN)
+    rng = np.random.default_rng(2)
+    dataset = pd.concat([screened(np.array([[0.5, 0.5]]), 0, rng, 6), screened(np.random.default_rng(5).random((7, 2)), 0, rng, 2, first=1)],
+                        ignore_index=True)
+    table = learn.propose(dataset, problem, 2, seed=0, confirm=True)
+    assert table.attrs["confirm"] == 1
+    confirm = table.iloc[table.attrs["topups"]]
+    assert all(confirm[f"replicas_{g}"] == 6 for g, _ in toy.GLASSES) and confirm["topup_of"] == ""
+    assert all(table.iloc[-1][f"replicas_{g}"] == 2 for g, _ in toy.GLASSES)

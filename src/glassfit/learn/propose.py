@@ -274,15 +274,16 @@ def propose(dataset: pd.DataFrame, problem: LearningProblem, k: int, seed: int, 
     unit = np.concatenate([first[None, :], rest]) if first is not None else rest
     if not len(unit) and not topups:
         return empty
-    again = cost.topup_rows(topups, dataset, problem)
-    unit = np.concatenate([normalise(again[names].to_numpy(dtype=float), problem).reshape(-1, len(names)), unit.reshape(-1, len(names))])
+    if topups:  # the sets to top up come first
+        again = cost.topup_rows(topups, dataset, problem)
+        unit = np.concatenate([normalise(again[names].to_numpy(dtype=float), problem).reshape(-1, len(names)), unit.reshape(-1, len(names))])
     terms, per_glass = engine.predict(unit)
     out = pd.concat([pd.DataFrame(denormalise(unit, problem).reshape(-1, len(names)), columns=names), terms], axis=1)
     if cost.screening(problem):
-        fresh = cost.new_sets(len(unit) - len(topups), problem)
+        fresh = cost.new_sets(len(unit) - len(topups), problem).assign(topup_of="")
         if first is not None:  # the confirmation set is reported if it wins: full MD at once
-            fresh.iloc[0] = problem.replicas
-        plan = pd.concat([again.drop(columns=names), fresh.assign(topup_of="")], ignore_index=True)
+            fresh.iloc[0, :-1] = problem.replicas
+        plan = pd.concat([again.drop(columns=names), fresh], ignore_index=True) if topups else fresh
         out = pd.concat([out, plan], axis=1)
     out.attrs["predictions"] = per_glass
     out.attrs["surrogate_metrics"] = engine.metrics
