@@ -14,9 +14,9 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 
+import gpytorch
 import numpy as np
 import pandas as pd
-import gpytorch
 import torch
 from botorch.acquisition.logei import qLogNoisyExpectedImprovement
 from botorch.acquisition.multi_objective.logei import qLogNoisyExpectedHypervolumeImprovement
@@ -336,5 +336,5 @@ def propose(models: Models, problem: LearningProblem, k: int, seed: int) -> np.n
     with warnings.catch_warnings(), gpytorch.settings.fast_pred_var(rows > LOVE_ROWS):
         warnings.simplefilter("ignore")
         X, _ = optimize_acqf(acq, bounds, q=k, num_restarts=cfg.num_restarts, raw_samples=cfg.raw_samples,
-                             options={"batch_limit": 4, "maxiter": 200}, sequential=cfg.batch == "sequential")
+                             options={"batch_limit": cfg.num_restarts, "maxiter": 200}, sequential=cfg.batch == "sequential")
     return X.detach().numpy().clip(0.0, 1.0)

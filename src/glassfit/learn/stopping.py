@@ -61,8 +61,15 @@ def affordable_candidates(dataset: pd.DataFrame, problem: LearningProblem) -> in
     budget = problem.learn.budget_md_runs
     if budget is None or dataset.empty:
         return k
-    left = budget - md_runs_used(dataset) - (problem.learn.cost.topups * cost.runs_per_topup(problem) if cost.screening(problem) else 0)
-    return max(0, min(k, int(left // max(cost.runs_per_new_set(problem), 1))))
+    used = md_runs_used(dataset)
+    if cost.screening(problem):  # what the plan costs: screened new sets, with the top-ups kept in reserve
+        left = budget - used - problem.learn.cost.topups * cost.runs_per_topup(problem)
+        return max(0, min(k, int(left // max(cost.runs_per_new_set(problem), 1))))
+    # the median, not the mean: the start set also carries the one-off reference runs of inert glasses
+    per_candidate = float((dataset["n_ok"].fillna(0) + dataset["n_failed"].fillna(0)).groupby(dataset["candidate"]).sum().median())
+    if per_candidate <= 0:
+        return k
+    return max(0, min(k, int((budget - used) // per_candidate)))
 
 
 def stop_reason(dataset: pd.DataFrame, iteration_next: int, problem: LearningProblem, ranking: pd.DataFrame | None = None) -> str | None:
