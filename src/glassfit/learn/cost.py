@@ -53,7 +53,7 @@ def contenders(ranking: pd.DataFrame, dataset: pd.DataFrame, problem: LearningPr
     if not screening(problem) or problem.learn.cost.topups == 0 or ranking.empty:
         return []
     table = ranking.set_index(ranking["candidate"].astype(str))
-    is_full = full(dataset, problem).reindex(table.index).fillna(False)
+    is_full = full(dataset, problem).reindex(table.index).fillna(False).astype(bool)
     done = table[is_full & table["usable"].astype(bool)]["predicted_objective"]
     bar = float(done.min()) if len(done) else np.inf
     ok = failure_fraction(dataset, problem).reindex(table.index).fillna(1.0) <= problem.learn.proposer.max_failure_fraction
