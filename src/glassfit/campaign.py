@@ -87,7 +87,9 @@ def planned_replicas(campaign: Campaign, row: Mapping, glass: str, iteration: in
     iteration 0's design points (not the start set, not a named set) are screened in screen mode and everything else runs
     system.replicas.
     """
-    value = row.get(f"replicas_{glass}") if hasattr(row, "get") else None
+    from glassfit.learn.cost import column  # the learn package: not needed by MD jobs
+
+    value = row.get(column(glass)) if hasattr(row, "get") else None
     if value is not None and not pd.isna(value):
         return int(value)
     kind = str(row["kind"])

@@ -10,7 +10,6 @@ Only the benchmarks use these (bench/bench_cost.py); the proposer's settings wer
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,23 +78,7 @@ class Variant:
         factor = self.scatter(values, problem)[..., None]
         rep_d = rho[..., None] + factor * rng.normal(0.0, synthetic.NOISE_DENSITY, (n, g, replicas))
         rep_b = np.clip(b4_true[..., None] + factor * rng.normal(0.0, synthetic.NOISE_B4, (n, g, replicas)), 0.0, 1.0)
-        n_ok = ok.sum(-1)
-        rows = pd.DataFrame({"iteration": np.repeat(candidates["iteration"].to_numpy(), g),
-                             "candidate": np.repeat(candidates["candidate"].astype(str).to_numpy(), g)})
-        for j, name in enumerate(names):
-            rows[name] = np.repeat(values[:, j], g)
-        rows["glass"] = np.tile(glasses, n)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            for name, rep in (("density_g_cm3", rep_d), ("B4", rep_b)):
-                masked = np.where(ok, rep, np.nan)
-                rows[f"{name}_mean"] = np.nanmean(masked, axis=-1).ravel()
-                std = np.nanstd(masked, axis=-1, ddof=1)
-                rows[f"{name}_std"] = np.where((n_ok == 1), 0.0, std).ravel()
-                rows.loc[n_ok.ravel() == 0, f"{name}_std"] = np.nan
-        rows["n_ok"] = n_ok.ravel()
-        rows["n_failed"] = replicas - n_ok.ravel()
-        return rows
+        return synthetic.data_rows(candidates, problem, glasses, ok, {"density_g_cm3": rep_d, "B4": rep_b})
 
     def true_objective(self, values: np.ndarray, problem: LearningProblem) -> np.ndarray:
         """Noise-free objective (n,); a glass in the failure region (p > 0.5) counts as failed (the missing penalty)."""

@@ -269,18 +269,17 @@ def evaluate(candidates: pd.DataFrame, problem: LearningProblem, rng: np.random.
     ok = rng.random((n, g, replicas)) >= fail[..., None]
     rep_d = rho[..., None] + rng.normal(0.0, noise_density_g_cm3, (n, g, replicas))
     rep_b = np.clip(b4_true[..., None] + rng.normal(0.0, noise_B4, (n, g, replicas)), 0.0, 1.0)
+    return data_rows(candidates, problem, glass_ids, ok, {"density_g_cm3": rep_d, "B4": rep_b})
+
+
+def data_rows(candidates: pd.DataFrame, problem: LearningProblem, glass_ids: list[str], ok: np.ndarray,
+              replicas: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Data-set rows (candidate x glass) of replica values (n, G, replicas) per target where `ok` (the same shape) says a
+    replica succeeded: means and std (ddof=1) over the successful ones, std 0.0 with one left, both NaN with none."""
+    names = param_names(problem)
+    values = candidates[names].to_numpy(dtype=float)
+    n, g = ok.shape[:2]
     n_ok = ok.sum(-1)
-
-    def stats(rep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        masked = np.where(ok, rep, np.nan)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all replicas failed / a single one left
-            mean = np.nanmean(masked, axis=-1)
-            std = np.nanstd(masked, axis=-1, ddof=1)
-        return mean, np.where((n_ok == 1) & ~np.isnan(mean), 0.0, std)
-
-    d_mean, d_std = stats(rep_d)
-    b_mean, b_std = stats(rep_b)
     rows = pd.DataFrame({
         "iteration": np.repeat(candidates["iteration"].to_numpy(), g),
         "candidate": np.repeat(candidates["candidate"].astype(str).to_numpy(), g),
@@ -288,12 +287,16 @@ def evaluate(candidates: pd.DataFrame, problem: LearningProblem, rng: np.random.
     for j, name in enumerate(names):
         rows[name] = np.repeat(values[:, j], g)
     rows["glass"] = np.tile(glass_ids, n)
-    rows["density_g_cm3_mean"] = d_mean.ravel()
-    rows["density_g_cm3_std"] = d_std.ravel()
-    rows["B4_mean"] = b_mean.ravel()
-    rows["B4_std"] = b_std.ravel()
+    for name, rep in replicas.items():
+        masked = np.where(ok, rep, np.nan)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all replicas failed / a single one left
+            mean = np.nanmean(masked, axis=-1)
+            std = np.nanstd(masked, axis=-1, ddof=1)
+        rows[f"{name}_mean"] = mean.ravel()
+        rows[f"{name}_std"] = np.where((n_ok == 1) & ~np.isnan(mean), 0.0, std).ravel()
     rows["n_ok"] = n_ok.ravel()
-    rows["n_failed"] = replicas - n_ok.ravel()
+    rows["n_failed"] = ok.shape[-1] - n_ok.ravel()
     return rows
 
 

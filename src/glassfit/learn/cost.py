@@ -39,10 +39,14 @@ def full(dataset: pd.DataFrame, problem: LearningProblem) -> pd.Series:
     return (runs_so_far(dataset, problem) >= problem.replicas).all(axis=1)
 
 
+def new_set_replicas(problem: LearningProblem) -> int:
+    """Replicas per modelled glass of a new set: screen_replicas (screen), the full count otherwise."""
+    return problem.learn.cost.screen_replicas if screening(problem) else problem.replicas
+
+
 def new_sets(n: int, problem: LearningProblem) -> pd.DataFrame:
-    """The replica columns of n new sets: screen_replicas on every modelled glass (screen), the full count otherwise."""
-    count = problem.learn.cost.screen_replicas if screening(problem) else problem.replicas
-    return pd.DataFrame({column(g): [count] * n for g in modelled_glasses(problem)}, dtype=int)
+    """The replica columns of n new sets: new_set_replicas on every modelled glass."""
+    return pd.DataFrame({column(g): [new_set_replicas(problem)] * n for g in modelled_glasses(problem)}, dtype=int)
 
 
 def contenders(ranking: pd.DataFrame, dataset: pd.DataFrame, problem: LearningProblem) -> list[str]:
@@ -72,7 +76,7 @@ def topup_rows(ids: list[str], dataset: pd.DataFrame, problem: LearningProblem) 
 
 def runs_per_new_set(problem: LearningProblem) -> int:
     """MD runs a new set costs: its replicas on every modelled glass."""
-    return len(modelled_glasses(problem)) * (problem.learn.cost.screen_replicas if screening(problem) else problem.replicas)
+    return len(modelled_glasses(problem)) * new_set_replicas(problem)
 
 
 def runs_per_topup(problem: LearningProblem) -> int:
