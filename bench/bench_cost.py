@@ -20,6 +20,7 @@ that fixed needs (median over seeds), and never worse than fixed at any budget b
 Run (from the repository root, with the project's virtual environment):
   .venv/bin/python bench/bench_cost.py                                  # 6 seeds, both landscapes, budget 1700 runs
   .venv/bin/python bench/bench_cost.py --seeds 0 1 --landscapes project --budget 900
+  .venv/bin/python bench/bench_cost.py --resume --out DIR                 # run only the campaigns DIR/bench_cost.csv lacks
   .venv/bin/python bench/bench_cost.py --report bench/results/bench_cost.csv
 Writes bench/results/bench_cost.csv and bench/results/bench_cost.png.
 """
@@ -206,6 +207,7 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=10, help="new sets per iteration (production: 10)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--report", type=Path, help="only reprint the tables and redraw the figure of a saved CSV")
+    parser.add_argument("--resume", action="store_true", help="keep the campaigns already in <out>/bench_cost.csv, run the rest")
     args = parser.parse_args()
     if args.report:
         table = pd.read_csv(args.report)
@@ -214,15 +216,19 @@ def main() -> None:
 
         torch.set_num_threads(1)
         problem = synthetic.toy_problem()
-        rows = []
         args.out.mkdir(parents=True, exist_ok=True)
+        saved = args.out / "bench_cost.csv"
+        rows = pd.read_csv(saved).to_dict("records") if args.resume and saved.exists() else []
+        done = {(r["landscape"], r["method"], r["seed"]) for r in rows}
         for seed in args.seeds:
             for kind in args.landscapes:
                 variant = heldout.Variant.draw(seed) if kind == "heldout" else None
                 landscape = Landscape(f"heldout (member per seed)" if variant else "project", variant, problem)
                 for method in args.methods:
+                    if (landscape.name, method, seed) in done:
+                        continue
                     rows += run_method(method, landscape, seed, args.budget, args.k)
-                    pd.DataFrame(rows).to_csv(args.out / "bench_cost.csv", index=False)  # progress survives an interruption
+                    pd.DataFrame(rows).to_csv(saved, index=False)  # progress survives an interruption
         table = pd.DataFrame(rows)
     pd.set_option("display.width", 200)
     print(summarise(table))

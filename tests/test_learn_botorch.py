@@ -135,3 +135,21 @@ def test_the_last_batch_confirms_the_box_minimiser_of_the_posterior():
     assert batch["predicted_objective"].iloc[0] <= ranking["predicted_objective"].min()
     assert np.linalg.norm(toy.unit_of(batch.iloc[[0]])[0] - toy.OPTIMUM) < 0.1
     assert learn.propose(data, config, k=2, seed=0).attrs["confirm"] == 0
+
+
+def test_the_acquisitions_fast_covariance_is_the_exact_one_at_campaign_sizes():
+    """propose() evaluates posteriors under LOVE (fast_pred_var); up to 800 training rows its root is an exact Cholesky
+    factor, so the joint covariance of a batch over every glass equals gpytorch's exact solve."""
+    import gpytorch
+
+    from glassfit.learn import gp
+
+    problem = toy.config()
+    models = gp.build(toy.evaluate(sobol(64, 3), 0, np.random.default_rng(3)), problem, 0)  # 192 rows per target
+    X = torch.rand(3, 4, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    for model in models.model.models:
+        exact = model.posterior(X).distribution.covariance_matrix.detach()
+        with gpytorch.settings.fast_pred_var():
+            fast = model.posterior(X).distribution.covariance_matrix.detach()
+        assert fast.shape == exact.shape
+        assert torch.allclose(fast, exact, rtol=1e-6, atol=1e-10 * float(exact.abs().max()))
