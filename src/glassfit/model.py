@@ -249,6 +249,7 @@ class Proposer:
     exploration_kappa: float
     min_distance: float
     confirm_last: bool = True  # campaign.json of glassfit < 0.4 lacks it
+    thompson_rows: int = 1000  # nor this, in campaigns written before it
 
 
 @dataclass(frozen=True)

@@ -227,8 +227,11 @@ class Engine:
     def batch(self, k: int) -> np.ndarray:
         """Up to k new points of the unit box."""
         if self.kind == "botorch":
-            from . import gp
+            from . import gp, thompson
 
+            rows = max(len(obs.y) for obs in self.model.observed)
+            if self.problem.learn.mode != "pareto" and rows > self.problem.learn.proposer.thompson_rows:
+                return thompson.propose(self.model, self.problem, k, self.seed)
             return gp.propose(self.model, self.problem, k, self.seed)
         return _mlp_propose(self.dataset, self.problem, k, self.seed, self.model)
 
