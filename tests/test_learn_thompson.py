@@ -17,12 +17,14 @@ def sobol(n: int, seed: int) -> np.ndarray:
 
 
 def test_the_pathwise_samples_have_the_posteriors_mean_and_variance():
-    """Moments of 2000 pathwise samples of every glass's density and B4 (model scale) against gpytorch's exact posterior."""
+    """Moments of 2000 pathwise samples of every glass's density and B4 (model scale) and of the failure classifier
+    (logit scale, through its Standardize transform) against gpytorch's exact posterior."""
     problem = toy.config()
-    models = gp.build(toy.evaluate(sobol(16, 1), 0, np.random.default_rng(1)), problem, 0)
-    X = torch.tensor([[0.2, 0.3], [0.5, 0.5], [0.9, 0.1]], dtype=torch.float64)
+    models = gp.build(toy.evaluate(sobol(16, 3), 0, np.random.default_rng(0), fail_above=0.7), problem, 0)
+    assert models.failure
+    X = torch.tensor([[0.2, 0.3], [0.75, 0.5], [0.9, 0.1]], dtype=torch.float64)
     with torch.no_grad():
-        values = thompson.Samples(models, 2000, seed=0)(X)  # (2000, 3 points, 6 outputs)
+        values = thompson.Samples(models, 2000, seed=0)(X)  # (2000, 3 points, 3 densities + 3 B4 + failure)
         post = models.model.posterior(X)
     mean, var = post.mean, post.variance  # (3, 6)
     se = (var / 2000).sqrt()
