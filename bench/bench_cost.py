@@ -11,6 +11,8 @@ Methods, each a campaign loop with the production batch of --k new sets per iter
            fully run sets are reported
   sobol    the start set + scrambled Sobol points with 6 replicas, the same recommender (BoTorch GPs, best posterior
            mean among the evaluated sets): what the model adds over filling the box
+  fixed-ts, screen-ts   fixed and screen with every batch from Thompson sampling (learn.proposer.thompson_rows 0)
+           instead of qLogNEI
 Iteration 0 is initial_design (start set in full, Sobol points; screened in screen mode).
 
 Scored after every iteration: the TRUE (noise-free) objective of the set the method reports (recommend()), against the
@@ -41,7 +43,10 @@ from glassfit import campaign as gc, learn  # noqa: E402
 from glassfit.learn.settings import denormalise, fitted_glasses, modelled_glasses, param_names  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
-METHODS = {"fixed": {}, "screen": {"cost": {"mode": "screen", "screen_replicas": 2, "topups": 2}}, "sobol": {}}
+SCREEN = {"mode": "screen", "screen_replicas": 2, "topups": 2}
+THOMPSON = {"thompson_rows": 0}  # every batch by Thompson sampling (glassfit.learn.thompson), not only on large data sets
+METHODS = {"fixed": {}, "screen": {"cost": SCREEN}, "sobol": {},
+           "fixed-ts": {"proposer": THOMPSON}, "screen-ts": {"cost": SCREEN, "proposer": THOMPSON}}
 GOAL = 1.10  # within 10 % of the optimum
 REPLICAS = 6
 
@@ -124,7 +129,7 @@ def run_method(method: str, landscape: Landscape, seed: int, budget: int, k: int
             if rows[-1]["md_runs"] >= budget or done > n:
                 return rows
         return rows
-    dataset = run_plan(design_plan(problem, seed, method == "screen"), pd.DataFrame(), problem, landscape, rng, 0)
+    dataset = run_plan(design_plan(problem, seed, method.startswith("screen")), pd.DataFrame(), problem, landscape, rng, 0)
     rows, iteration = [], 0
     while True:
         t0 = time.perf_counter()
@@ -199,7 +204,7 @@ def plot(table: pd.DataFrame, path: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--methods", nargs="+", choices=list(METHODS), default=list(METHODS))
+    parser.add_argument("--methods", nargs="+", choices=list(METHODS), default=["fixed", "screen", "sobol"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4, 5])
     parser.add_argument("--landscapes", nargs="+", default=["project", "heldout"], choices=["project", "heldout"],
                         help="heldout: one member of the family per seed")
