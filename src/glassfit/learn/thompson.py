@@ -94,7 +94,7 @@ def propose(models: Models, problem: LearningProblem, k: int, seed: int) -> np.n
     with torch.no_grad():
         own = samples.objective(polished)[torch.arange(k), torch.arange(k)]  # (k, polished)
     min_distance = problem.learn.proposer.min_distance
-    taken = [p for p in models.X_baseline.numpy()]
+    taken = list(models.X_baseline.numpy())
     chosen: list[np.ndarray] = []
     for j in range(k):  # each sample's best point that is new: polished first, then its next Sobol candidates
         ranked = [polished[j, i].numpy() for i in own[j].argsort() if torch.isfinite(own[j, i])]
