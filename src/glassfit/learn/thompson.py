@@ -21,7 +21,7 @@ from .gp import DTYPE, GlassProperty, Models, logit
 
 CANDIDATES = 4096  # Sobol points scored per sample before the gradient polish
 POLISHED = 3  # best candidates per sample polished by L-BFGS-B on the sample
-CHUNK = 256  # points evaluated at once (x glasses rows of kernel against every training row)
+CHUNK = 256  # points scored at once: a point is one row per glass, each a kernel row against every training row
 
 
 class Samples(torch.nn.Module):
@@ -29,14 +29,15 @@ class Samples(torch.nn.Module):
 
     def __init__(self, models: Models, k: int, seed: int):
         super().__init__()
-        torch.manual_seed(seed)
+        torch.manual_seed(seed)  # the random Fourier features and the sample weights
         self.models = models
         with torch.no_grad():  # the paths' weights are constants: gradients flow to the points only
             self.paths = [draw_matheron_paths(m.gp if isinstance(m, GlassProperty) else m, torch.Size([k]))
                           for m in models.model.models]
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
-        """Every output of every sample at every point (physical-scale offsets applied, model scale kept as gp.Models expects)."""
+        """Every output of every sample at every point, on each target's model scale (logit B4) as GlassProperty's posterior
+        gives it: per-glass offset and pooled scale applied; the failure classifier's logit last."""
         outputs, points = [], X.reshape(-1, X.shape[-1])  # a path evaluates (rows, d) only
         for model, path in zip(self.models.model.models, self.paths):
             if isinstance(model, GlassProperty):
