@@ -24,7 +24,9 @@ Run (from the repository root, with the project's virtual environment):
   .venv/bin/python bench/bench_cost.py --seeds 0 1 --landscapes project --budget 900
   .venv/bin/python bench/bench_cost.py --resume --out DIR                 # run only the campaigns DIR/bench_cost.csv lacks
   .venv/bin/python bench/bench_cost.py --report bench/results/bench_cost.csv
-Writes bench/results/bench_cost.csv and bench/results/bench_cost.png.
+Writes bench/results/bench_cost.csv and bench/results/bench_cost.png. Recorded runs (--report reprints their tables and draws <csv stem>.png beside them):
+  bench/records/bench_cost_thompson_6seeds.csv   fixed-ts and screen-ts, seeds 0-5, both landscapes, budget 2600
+  bench/records/bench_cost_qlognei_seed1.csv     fixed, screen and sobol (qLogNEI batches), seed 1, budget 1300
 """
 from __future__ import annotations
 
@@ -237,7 +239,7 @@ def main() -> None:
         table = pd.DataFrame(rows)
     pd.set_option("display.width", 200)
     print(summarise(table))
-    out = (args.report.parent if args.report else args.out) / "bench_cost.png"
+    out = args.report.with_suffix(".png") if args.report else args.out / "bench_cost.png"
     plot(table, out)
     print(f"\nfigure: {out}")
 
