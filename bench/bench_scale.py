@@ -33,6 +33,7 @@ from landscapes import synthetic  # noqa: E402
 
 from glassfit import config, learn  # noqa: E402
 from glassfit.learn.settings import denormalise, modelled_glasses, param_names  # noqa: E402
+from glassfit.learn import thompson  # noqa: E402
 
 GOAL_S = 300.0
 
@@ -92,8 +93,7 @@ def main() -> None:
                 batch = learn.propose(dataset, problem, args.k, seed, engine=engine)
                 t3 = time.perf_counter()
                 ratio = synthetic.true_objective(batch, problem) / optimum
-                used = method if method != "default" else \
-                    "thompson" if max(len(o.y) for o in engine.model.observed) > problem.learn.proposer.thompson_rows else "qlognei"
+                used = "thompson" if thompson.applies(engine.model, problem) else "qlognei"
                 rows.append({"sets": n, "seed": seed, "method": method, "batch_by": used,
                              "rows": int(np.isfinite(dataset["density_g_cm3_mean"]).sum()), "fit_s": t1 - t0,
                              "rank_s": t2 - t1, "propose_s": t3 - t2, "total_s": t3 - t0, "proposed": len(batch),

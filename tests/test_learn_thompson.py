@@ -26,7 +26,7 @@ def test_the_pathwise_samples_have_the_posteriors_mean_and_variance():
     with torch.no_grad():
         values = thompson.Samples(models, 2000, seed=0)(X)  # (2000, 3 points, 3 densities + 3 B4 + failure)
         post = models.model.posterior(X)
-    mean, var = post.mean, post.variance  # (3, 6)
+    mean, var = post.mean, post.variance  # (3, 7)
     se = (var / 2000).sqrt()
     assert torch.all((values.mean(0) - mean).abs() < 5 * se + 1e-3 * var.sqrt())
     assert torch.allclose(values.var(0), var, rtol=0.2)

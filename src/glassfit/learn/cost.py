@@ -34,9 +34,11 @@ def runs_so_far(dataset: pd.DataFrame, problem: LearningProblem) -> pd.DataFrame
     return table.reindex(list(dict.fromkeys(data["candidate"]))).fillna(0.0)
 
 
-def full(dataset: pd.DataFrame, problem: LearningProblem) -> pd.Series:
-    """Per evaluated candidate: whether it has the full replica count (problem.replicas) on every modelled glass."""
-    return (runs_so_far(dataset, problem) >= problem.replicas).all(axis=1)
+def full(dataset: pd.DataFrame, problem: LearningProblem, ids: pd.Index | None = None) -> pd.Series:
+    """Per evaluated candidate (or per id of ``ids``, False without runs): whether it has the full replica count
+    (problem.replicas) on every modelled glass."""
+    done = (runs_so_far(dataset, problem) >= problem.replicas).all(axis=1)
+    return done if ids is None else done.reindex(ids).fillna(False).astype(bool)
 
 
 def new_set_replicas(problem: LearningProblem) -> int:
@@ -57,7 +59,7 @@ def contenders(ranking: pd.DataFrame, dataset: pd.DataFrame, problem: LearningPr
     if not screening(problem) or problem.learn.cost.topups == 0 or ranking.empty:
         return []
     table = ranking.set_index(ranking["candidate"].astype(str))
-    is_full = full(dataset, problem).reindex(table.index).fillna(False).astype(bool)
+    is_full = full(dataset, problem, table.index)
     done = table[is_full & table["usable"].astype(bool)]["predicted_objective"]
     bar = float(done.min()) if len(done) else np.inf
     ok = failure_fraction(dataset, problem).reindex(table.index).fillna(1.0) <= problem.learn.proposer.max_failure_fraction

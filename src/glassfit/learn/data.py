@@ -127,5 +127,5 @@ def usable(dataset: pd.DataFrame, problem: LearningProblem) -> pd.Series:
     limit = problem.learn.proposer.max_failure_fraction
     usable = complete & (failure_fraction(dataset, problem).reindex(ids) <= limit)
     if cost.screening(problem):  # a screened set is reported only once topped up to the full replica count
-        usable &= cost.full(dataset, problem).reindex(ids).fillna(False).astype(bool)
+        usable &= cost.full(dataset, problem, ids)
     return usable

@@ -229,8 +229,7 @@ class Engine:
         if self.kind == "botorch":
             from . import gp, thompson
 
-            rows = max(len(obs.y) for obs in self.model.observed)
-            if self.problem.learn.mode != "pareto" and rows > self.problem.learn.proposer.thompson_rows:
+            if thompson.applies(self.model, self.problem):
                 return thompson.propose(self.model, self.problem, k, self.seed)
             return gp.propose(self.model, self.problem, k, self.seed)
         return _mlp_propose(self.dataset, self.problem, k, self.seed, self.model)

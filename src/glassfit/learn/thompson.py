@@ -81,6 +81,12 @@ def _polish(samples: Samples, starts: torch.Tensor) -> torch.Tensor:
     return torch.tensor(res.x, dtype=DTYPE).reshape(shape)
 
 
+def applies(models: Models, problem: LearningProblem) -> bool:
+    """Whether a batch comes from Thompson sampling: scalar mode, and a target with more than thompson_rows training rows."""
+    rows = max(len(obs.y) for obs in models.observed)
+    return problem.learn.mode != "pareto" and rows > problem.learn.proposer.thompson_rows
+
+
 def propose(models: Models, problem: LearningProblem, k: int, seed: int) -> np.ndarray:
     """Up to k points of the unit box: the feasible minimiser of the objective on each of k posterior samples, at least
     learn.proposer.min_distance from the evaluated sets and from each other."""
