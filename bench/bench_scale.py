@@ -53,7 +53,7 @@ def problem_with(glasses: int, method: str = "default"):
     rho, b4 = synthetic.truth(x_opt[None, :], config.problem(tunables, [*problem.glasses, *extra]), [g["id"] for g in extra])
     for j, g in enumerate(extra):
         g["density_g_cm3"], g["B4"] = round(float(rho[0, j]), 4), round(float(b4[0, j]), 4)
-    return config.problem(tunables, [*problem.glasses, *extra], {"proposer": METHODS[method]})
+    return config.problem(tunables, [*problem.glasses, *extra], {"proposer": METHODS[method], "cost": {"mode": "fixed"}})
 
 
 def dataset_of(problem, n: int, seed: int) -> pd.DataFrame:

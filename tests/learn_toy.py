@@ -28,14 +28,14 @@ def truth(unit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def config(optimum: np.ndarray = OPTIMUM, **learn) -> Problem:
-    """The toy learning problem with targets at `optimum` and the learn section `learn` (defaults filled)."""
+    """The toy learning problem with targets at `optimum` and the learn section `learn` (defaults filled; the fixed design unless it names learn.cost)."""
     d0, b0 = truth(optimum)
     return glassfit_config.problem(
         [{"name": "BO_A", "pair": "B-O", "coefficient": "A_eV", "start": 1.0, "low": 0.9, "high": 1.1},
          {"name": "BO_rho", "pair": "B-O", "coefficient": "rho_A", "start": 1.0, "low": 0.9, "high": 1.1}],
         [{"id": g, "composition": {"SiO2": 75 - x, "B2O3": x, "Na2O": 15, "CaO": 10}, "role": "fit",
           "density_g_cm3": float(d0[0, i]), "B4": float(b0[0, i])} for i, (g, x) in enumerate(GLASSES)],
-        learn,
+        {"cost": {"mode": "fixed"}, **learn},  # the published design unless given
     )
 
 

@@ -1,14 +1,18 @@
 """Cost-aware evaluation (learn.cost mode screen) without MD: the plan a proposal writes, the runs it makes, the pooled data
 set, the reported set and the budget."""
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 import learn_toy as toy
-from conftest import tiny
+from conftest import ROOT, tiny
 
 from glassfit import campaign as gc, config, layout, learn
 from glassfit.learn import cost, data
+from glassfit.model import to_dict
 
 SCREEN = {"cost": {"mode": "screen", "screen_replicas": 2, "topups": 2}}
 
@@ -95,8 +99,25 @@ def test_the_runs_of_an_iteration_follow_its_plan(tmp_path):
         ("i00c02", "12B", 1), ("i00c02", "12B", 2), ("i00c02", "50B", 1), ("i00c02", "50B", 2), ("i01c00", "12B", 0)]
     with pytest.raises(ValueError, match="top-up iteration needs the campaign folder"):
         gc.iteration_runs(c, plan, 1)
-    fixed = campaign(tmp_path)
+    fixed = campaign(tmp_path, cost={"mode": "fixed"})
     assert len(gc.iteration_runs(fixed, gc.initial_candidates(fixed), 0)) == len(design) * 2 * 3
+
+
+def test_auto_screens_a_new_campaign_and_keeps_the_design_its_folder_was_started_with(tmp_path):
+    assert campaign(tmp_path).learn.cost.mode == "screen"  # 3 replicas, 2 screened
+    assert campaign(tmp_path, cost={"screen_replicas": 3}).learn.cost.mode == "fixed"  # nothing to screen
+    assert campaign(tmp_path, proposer={"kind": "mlp"}).learn.cost.mode == "fixed"  # the MLP weighs no replica counts
+    assert config.load(ROOT / "config/config.yaml").learn.cost.mode == "fixed"  # the published campaign stays as published
+    started = campaign(tmp_path)
+    folder = Path(started.results)
+    folder.mkdir(parents=True)
+    before = to_dict(started)
+    del before["learn"]["cost"]  # a campaign.json of a glassfit without learn.cost: its campaign ran the fixed design
+    (folder / layout.CAMPAIGN_JSON).write_text(json.dumps(before))
+    assert campaign(tmp_path).learn.cost.mode == "fixed"
+    assert campaign(tmp_path, cost={"mode": "screen"}).learn.cost.mode == "screen"  # a design the config names wins
+    (folder / layout.CAMPAIGN_JSON).write_text(json.dumps(to_dict(started)))
+    assert campaign(tmp_path, cost={"screen_replicas": 1}).learn.cost.mode == "screen"
 
 
 @pytest.mark.parametrize("change, message", [

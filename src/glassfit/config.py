@@ -16,7 +16,7 @@ import jsonschema
 import pandas as pd
 import yaml
 
-from glassfit import chemistry, lammps, tables
+from glassfit import chemistry, lammps, layout, tables
 from glassfit.files import read_yaml, read_yaml_once
 from glassfit.forms import FORMS
 from glassfit.model import (
@@ -430,6 +430,28 @@ def targets(listed: list | None, learn: dict, b4_cutoff_A: float, columns: list[
     return out
 
 
+def cost_mode(learn: dict, replicas: int, recorded: str | None = None) -> str:
+    """learn.cost.mode resolved: auto is the design the campaign folder was started with (``recorded``), else screen
+    where screening saves runs (botorch proposer, system.replicas above screen_replicas), else fixed."""
+    mode = learn["cost"]["mode"]
+    if mode != "auto":
+        return mode
+    if recorded:
+        return recorded
+    return "screen" if learn["proposer"]["kind"] == "botorch" and learn["cost"]["screen_replicas"] < replicas else "fixed"
+
+
+def _recorded_cost_mode(path: Path) -> str | None:
+    """The design a campaign folder's campaign.json records (fixed where it predates learn.cost); None without a readable one."""
+    import json
+
+    try:
+        learn = json.loads(path.read_text())["learn"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # no campaign yet, or a damaged campaign.json, which glassfit verify names
+    return learn.get("cost", {}).get("mode", Cost.mode) if isinstance(learn, dict) else None
+
+
 def learn_settings(learn: dict) -> LearnSettings:
     """The typed learn section (already validated and filled with defaults)."""
     s = learn["surrogate"]
@@ -450,6 +472,7 @@ def problem(tunables: list[dict] | tuple[Tunable, ...], glasses: list[dict] | tu
     filled; ``listed``: the config's ``targets`` (None = density and B4 where the glasses have them); ``replicas``: the
     full replica count (system.replicas)."""
     section = validate(copy.deepcopy(learn or {}), "learn", schema()["properties"]["learn"])
+    section["cost"]["mode"] = cost_mode(section, replicas)
     b4_cutoff = schema()["properties"]["md"]["properties"]["b4_cutoff_A"]["default"]
     every = {t.column for t in targets(listed, section, b4_cutoff)}
     tunables = tuple(t if isinstance(t, Tunable) else Tunable(**t) for t in tunables)
@@ -507,6 +530,8 @@ def _resolve(config: dict, source: str) -> Campaign:
         if lacking:  # every potential renders the campaign's atom types
             raise ConfigError(f"{source}: {key}.potential.species: {others[name].potential.species_table} lacks element {lacking[0]} of {potential.species_table}")
     learn = config["learn"]
+    recorded = Path(config["results_dir"]) / config["campaign"] / layout.CAMPAIGN_JSON
+    learn["cost"]["mode"] = cost_mode(learn, config["system"]["replicas"], _recorded_cost_mode(recorded))
     if learn["cost"]["mode"] == "screen" and learn["proposer"]["kind"] != "botorch":
         raise ConfigError(f"{source}: learn.cost.mode: screen needs learn.proposer.kind: botorch (its GPs weigh each mean by its replica count)")
     if learn["cost"]["mode"] == "screen" and learn["cost"]["screen_replicas"] >= config["system"]["replicas"]:

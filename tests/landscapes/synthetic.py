@@ -128,7 +128,8 @@ _REFERENCE = np.array([t[3] for t in TUNABLES])
 
 
 def toy_problem(**learn) -> Problem:
-    """The synthetic campaign as a learning problem, with the real values and the learn section `learn` (defaults filled).
+    """The synthetic campaign as a learning problem, with the real values and the learn section `learn` (defaults filled;
+    the published fixed design unless it names learn.cost).
 
     Tunables: name, pair, coefficient, start, low, high (absolute; bounds +-10 %, rho_BO -5 %...+10 %). Glasses:
     id, composition (mol %), density_g_cm3, B4 (None where unknown) and role (0B fit-density-only, 6B-75B
@@ -141,7 +142,7 @@ def toy_problem(**learn) -> Problem:
                 "composition": {"SiO2": float(si), "B2O3": float(b), "Na2O": float(na), "CaO": float(ca)},
                 "density_g_cm3": rho, "B4": b4_exp, "role": role}
                for gid, si, b, na, ca, rho, b4_exp, role in GLASSES]
-    return config.problem(tunables, glasses, learn)
+    return config.problem(tunables, glasses, {"cost": {"mode": "fixed"}, **learn})  # the published design unless given
 
 
 def changes(values: np.ndarray, problem: LearningProblem) -> np.ndarray:
