@@ -12,6 +12,7 @@ from conftest import ROOT, tiny
 
 from glassfit import campaign as gc, config, layout, learn
 from glassfit.learn import cost, data
+from glassfit.learn.propose import box_minimiser, evaluated_at
 from glassfit.model import to_dict
 
 SCREEN = {"cost": {"mode": "screen", "screen_replicas": 2, "topups": 2}}
@@ -55,6 +56,10 @@ def test_a_screening_proposal_plans_replicas_and_tops_up_contenders():
     assert 1 <= topups <= 2 and len(table) == 3 + topups
     assert "i00c08" in set(table["topup_of"].iloc[:topups])  # the set at the optimum is a contender
     assert (table.iloc[:topups][[f"replicas_{g}" for g in glasses]] == 6).all().all()
+    # every screening batch confirms the posterior's best point; here that is the screened set next to the optimum, topped
+    # up, so every new set is screened
+    best = box_minimiser(learn.Engine(dataset, problem, 0))
+    assert evaluated_at(best, dataset, problem) == "i00c08" and table.attrs["confirm"] == 0
     assert (table.iloc[topups:][[f"replicas_{g}" for g in glasses]] == 2).all().all() and (table["topup_of"].iloc[topups:] == "").all()
     ranking = learn.rank(dataset, problem, seed=0)
     beaten = ranking.set_index("candidate").loc["i00c00", "predicted_objective"]
@@ -68,8 +73,9 @@ def test_the_budget_keeps_the_top_ups_in_reserve():
     problem = toy.config(budget_md_runs=100, **SCREEN)
     rng = np.random.default_rng(0)
     dataset = screened(np.random.default_rng(1).random((8, 2)), 0, rng, 2)  # 48 runs
-    # 100 - 48 - 2 top-ups x 3 glasses x 4 replicas = 28 runs left: 4 new sets of 3 glasses x 2 replicas
-    assert learn.affordable_candidates(dataset, problem) == 4
+    # 100 - 48 - (2 top-ups + the confirmation set's 4 extra replicas) x 3 glasses x 4 replicas = 16 runs left: 2 new sets
+    # of 3 glasses x 2 replicas
+    assert learn.affordable_candidates(dataset, problem) == 2
     # the fixed design budgets by what its sets cost so far (the median runs per set: 3 glasses x 2 replicas here)
     assert learn.affordable_candidates(dataset, toy.config(budget_md_runs=100)) == (100 - 48) // 6
 
@@ -135,6 +141,19 @@ def test_full_counts_runs_not_successes():
     rows.loc[rows["candidate"] == "i00c01", ["n_ok", "n_failed"]] = [2, 4]
     rows.loc[(rows["candidate"] == "i00c00") & (rows["glass"] == "12B"), "n_ok"] = 5
     assert cost.full(rows, problem).to_dict() == {"i00c00": False, "i00c01": True}
+
+
+def test_the_screened_set_at_the_best_point_is_topped_up():
+    problem = toy.config(**SCREEN)
+    rng = np.random.default_rng(4)
+    dataset = pd.concat([screened(np.array([[0.5, 0.5]]), 0, rng, 6), screened(np.array([[0.2, 0.2], [0.8, 0.8]]), 0, rng, 2, first=1)],
+                        ignore_index=True)
+    assert cost.confirmation("i00c01", [], dataset, problem) == ["i00c01"]
+    assert cost.confirmation("i00c01", ["i00c01"], dataset, problem) == ["i00c01"]  # once
+    assert cost.confirmation("i00c00", ["i00c02"], dataset, problem) == ["i00c02"]  # fully run already
+    assert cost.confirmation("i00c01", [], dataset, toy.config()) == []  # the fixed design runs every set in full
+    dataset.loc[dataset["candidate"] == "i00c01", ["n_ok", "n_failed"]] = [0, 2]
+    assert cost.confirmation("i00c01", [], dataset, problem) == []  # its runs fail
 
 
 def test_the_confirmation_set_runs_in_full():

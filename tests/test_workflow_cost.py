@@ -43,19 +43,22 @@ def test_a_screening_campaign_runs_exactly_its_plan(tmp_path):
     assert {(c, r) for _, c, g, r in planned} == {("i00c00", "r0"), ("i00c00", "r1"), *((c, "r0") for c in design["candidate"][1:])}
     proposed = pd.read_csv(results / "iter-01/candidates.csv")
     topups = proposed[proposed["kind"] == "topup"]
-    assert len(proposed[proposed["kind"] == "proposed"]) == 2 and len(topups) >= 1  # the oat steps near the optimum beat the start set
+    confirmed = set(proposed[proposed["kind"] == "confirm"]["candidate"])  # the posterior's best point, in full at once
+    assert len(proposed[proposed["kind"] != "topup"]) == 2 and len(topups) >= 1  # the oat steps near the optimum beat the start set
+    assert set(proposed["kind"]) <= {"topup", "confirm", "proposed"} and len(confirmed) <= 1
     assert set(topups["candidate"]) <= set(design["candidate"][1:])
     expected = {("iter-01", c, g, f"r{r}") for c, g, r in gc.iteration_runs(campaign, proposed, 1, results)}
     assert {x for x in found if x[0] == "iter-01"} == expected
     assert {r for _, c, g, r in expected if c in set(topups["candidate"])} == {"r1"}  # replica 0 ran in iteration 0
-    assert {r for _, c, g, r in expected if c not in set(topups["candidate"])} == {"r0"}
+    assert {r for _, c, g, r in expected if c in confirmed} == ({"r0", "r1"} if confirmed else set())
+    assert {r for _, c, g, r in expected if c not in set(topups["candidate"]) | confirmed} == {"r0"}
     # the data set pools a topped-up set's runs: one row per set x glass with both replicas
     dataset = pd.read_csv(results / "iter-01/dataset.csv")
     assert not dataset.duplicated(["candidate", "glass"]).any()
     assert (dataset.set_index("candidate").loc[list(topups["candidate"]), "n_ok"] + dataset.set_index("candidate").loc[list(topups["candidate"]), "n_failed"] == 2).all()
     # only a fully run set is reported
     best = pd.read_csv(results / "final/best.csv")
-    full = set(topups["candidate"]) | {"i00c00"}
+    full = set(topups["candidate"]) | {"i00c00"} | confirmed
     assert best["candidate"].iloc[0] in full and set(best[best["usable"]]["candidate"]) <= full
     status = subprocess.run([str(Path(sys.executable).parent / "glassfit"), "status", "results/tiny"], cwd=tmp_path, capture_output=True, text=True)
     assert f"MD runs: {len(found)} done, 0 failed, 0 pending" in status.stdout, status.stdout + status.stderr

@@ -692,7 +692,7 @@ def md_runs_estimate(campaign: Campaign) -> int:
     if campaign.fit:
         design = 1 + (learn.design.sobol_points if learn.design.sobol_points is not None else 3 * len(campaign.tunables)) + len(campaign.potential.initial_sets)
         per_set = learn.cost.screen_replicas if learn.cost.mode == "screen" else replicas  # a screened set; top-ups come on top
-        topups = (learn.iterations - 1) * learn.cost.topups * (replicas - per_set) if learn.cost.mode == "screen" else 0
+        topups = (learn.iterations - 1) * (learn.cost.topups + 1) * (replicas - per_set) if learn.cost.mode == "screen" else 0  # + confirmation
         fit = len(modelled_glasses(campaign)) * (replicas + per_set * (design - 1 + (learn.iterations - 1) * learn.candidates_per_iteration) + topups) \
             + replicas * len(inert_glasses(campaign))
     validation = replicas * len(campaign.analysis.validation_sets) * len(campaign.analysis.validation_glasses) if campaign.analysis.validation_analyses else 0

@@ -236,19 +236,23 @@ class Engine:
 
 
 def box_minimiser(engine: Engine) -> np.ndarray | None:
-    """The point of the whole box with the lowest posterior-expected objective (botorch; None for the MLP), if no
-    evaluated set lies within learn.proposer.min_distance of it."""
+    """The point of the whole box with the lowest posterior-expected objective (botorch; None for the MLP)."""
     if engine.kind != "botorch":
         return None
     from . import ensemble, gp
 
     starts = ensemble.local_minima(engine.model, engine.problem, engine.seed).numpy()
     objective = gp.posterior_terms(engine.model, starts, engine.problem, engine.seed)["predicted_objective"].to_numpy()
-    best = starts[int(np.argmin(objective))]
-    evaluated = engine.model.X_baseline.numpy()
-    if len(evaluated) and np.min(np.linalg.norm(evaluated - best, axis=1)) < engine.problem.learn.proposer.min_distance:
+    return starts[int(np.argmin(objective))]
+
+
+def evaluated_at(unit: np.ndarray, dataset: pd.DataFrame, problem: LearningProblem) -> str | None:
+    """The evaluated set nearest to a unit-box point, if it lies within learn.proposer.min_distance (that point is known)."""
+    cands = data.candidates(dataset, problem)
+    if cands.empty:
         return None
-    return best
+    distance = np.linalg.norm(normalise(cands.to_numpy(dtype=float), problem).reshape(len(cands), -1) - unit, axis=1)
+    return str(cands.index[int(np.argmin(distance))]) if distance.min() < problem.learn.proposer.min_distance else None
 
 
 def propose(dataset: pd.DataFrame, problem: LearningProblem, k: int, seed: int, *, surrogate=None,
@@ -262,7 +266,9 @@ def propose(dataset: pd.DataFrame, problem: LearningProblem, k: int, seed: int, 
     be confirmed by MD (box_minimiser; none if an evaluated set is that point already).
     learn.cost mode screen: the first rows top up evaluated contenders besides the k new sets (cost.contenders, from
     ``ranking`` = rank() of the data set, computed if not given; column topup_of names the set, attrs["topups"] counts
-    them), and every row says in columns replicas_<glass> how many replicas it has on each modelled glass once run.
+    them); every batch confirms, since only a fully run set is reported (the model's best point runs in full at once,
+    or the screened set already there is topped up); every row says in columns replicas_<glass> how many replicas it
+    has on each modelled glass once run.
     """
     names = param_names(problem)
     empty = pd.DataFrame({c: pd.Series(dtype=float) for c in [*names, *PREDICTION_COLUMNS]})
@@ -271,7 +277,10 @@ def propose(dataset: pd.DataFrame, problem: LearningProblem, k: int, seed: int, 
     engine = engine or Engine(dataset, problem, seed, surrogate)
     topups = cost.contenders(ranking if ranking is not None else rank(dataset, problem, seed, engine=engine), dataset, problem) \
         if cost.screening(problem) else []
-    first = box_minimiser(engine) if confirm else None
+    first = box_minimiser(engine) if confirm or cost.screening(problem) else None  # screened sets cannot be reported
+    there = evaluated_at(first, dataset, problem) if first is not None else None
+    if there is not None:  # the best point is an evaluated set: confirmed already, or topped up now
+        first, topups = None, cost.confirmation(there, topups, dataset, problem)
     rest = engine.batch(k - 1) if first is not None and k > 1 else np.empty((0, len(names))) if first is not None else engine.batch(k)
     unit = np.concatenate([first[None, :], rest]) if first is not None else rest
     if not len(unit) and not topups:

@@ -56,14 +56,14 @@ def md_runs_used(dataset: pd.DataFrame) -> int:
 
 def affordable_candidates(dataset: pd.DataFrame, problem: LearningProblem) -> int:
     """Candidates the next iteration may propose: candidates_per_iteration, reduced to fit the MD budget (learn.cost mode
-    screen keeps the runs of learn.cost.topups top-ups in reserve)."""
+    screen keeps in reserve the runs of learn.cost.topups top-ups and those a confirmation set runs beyond a screened one)."""
     k = problem.learn.candidates_per_iteration
     budget = problem.learn.budget_md_runs
     if budget is None or dataset.empty:
         return k
     used = md_runs_used(dataset)
-    if cost.screening(problem):  # what the plan costs: screened new sets, with the top-ups kept in reserve
-        left = budget - used - problem.learn.cost.topups * cost.runs_per_topup(problem)
+    if cost.screening(problem):  # what the plan costs: screened new sets, with the top-ups and the confirmation in reserve
+        left = budget - used - (problem.learn.cost.topups + 1) * cost.runs_per_topup(problem)
         return max(0, min(k, int(left // max(cost.runs_per_new_set(problem), 1))))
     # the median, not the mean: the start set also carries the one-off reference runs of inert glasses
     per_candidate = float((dataset["n_ok"].fillna(0) + dataset["n_failed"].fillna(0)).groupby(dataset["candidate"]).sum().median())
