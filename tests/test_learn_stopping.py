@@ -16,7 +16,8 @@ TUNABLE = [{"name": "p", "pair": "B-O", "coefficient": "A_eV", "start": 1.0, "lo
 
 
 def config(**learn):
-    return glassfit_config.problem(TUNABLE, GLASSES, learn)
+    """The problem with the fixed design (its budget is counted per fully run candidate)."""
+    return glassfit_config.problem(TUNABLE, GLASSES, {"cost": {"mode": "fixed"}, **learn})
 
 
 def dataset(density_error_per_iteration, candidates_per_iteration=2, replicas=3):
