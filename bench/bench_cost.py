@@ -28,7 +28,9 @@ Run (from the repository root, with the project's virtual environment):
 Writes bench/results/bench_cost.csv and bench/results/bench_cost.png. Recorded runs (--report reprints their tables and draws <csv stem>.png beside them):
   bench/records/bench_cost_thompson_6seeds.csv   fixed-ts and screen-ts, seeds 0-5, both landscapes, budget 2600
                                                  (screen-ts before screening batches confirmed)
-  bench/records/bench_cost_confirm_6seeds.csv    screen-ts (batches confirm) and fixed-ts-confirm, the same campaigns
+  bench/records/bench_cost_confirm_6seeds.csv    screen-ts (batches confirm), fixed-ts-confirm and fixed-ts (today's code
+                                                 repeats the fixed-ts rows above exactly), seeds 0-5, both landscapes:
+      .venv/bin/python bench/bench_cost.py --methods fixed-ts screen-ts fixed-ts-confirm --budget 2600
   bench/records/bench_cost_qlognei_seed1.csv     fixed, screen and sobol (qLogNEI batches), seed 1, budget 1300
 """
 from __future__ import annotations
