@@ -2,7 +2,7 @@
 
 import pytest
 
-from glassfit import config
+from glassfit import cli, config
 from glassfit.config import ConfigError
 from conftest import ROOT, tiny
 
@@ -177,3 +177,11 @@ def test_glassfit_check_names_the_line_of_a_yaml_error(tmp_path):
     assert "not valid YAML (mapping values are not allowed" in proc.stderr
     ok = subprocess.run([str(glassfit), "check", "--configfile", "config/validate.yaml"], cwd=ROOT, capture_output=True, text=True)
     assert ok.returncode == 0 and ok.stdout == "config/validate.yaml: ok (validation-only campaign published-sets)\n"
+
+
+@pytest.mark.parametrize("name, design", [("config", "every set with 6 replicas"), ("pmmcs", "screening 2 of 4 replicas")])
+def test_glassfit_check_says_the_design_a_campaign_runs(capsys, monkeypatch, name, design):
+    """learn.cost.mode auto resolved: the published campaign pins the fixed design, pmmcs (4 replicas) screens."""
+    monkeypatch.chdir(ROOT)
+    assert cli.main(["check", "--configfile", f"config/{name}.yaml"]) == 0
+    assert capsys.readouterr().out.endswith(f"tunable parameters, {design})\n")

@@ -32,7 +32,11 @@ def _check(args: argparse.Namespace) -> int:
     for warning in config.resource_warnings(campaign):
         print(f"glassfit: {args.configfile}: {warning}", file=sys.stderr)
     if campaign.fit:
-        print(f"{args.configfile}: ok (campaign {campaign.name}: {len(campaign.glasses)} glasses, {len(campaign.tunables)} tunable parameters)")
+        cost = campaign.learn.cost
+        design = f"screening {cost.screen_replicas} of {campaign.system.replicas} replicas" if cost.mode == "screen" else \
+            f"every set with {campaign.system.replicas} replicas"
+        print(f"{args.configfile}: ok (campaign {campaign.name}: {len(campaign.glasses)} glasses, {len(campaign.tunables)} tunable parameters, "
+              f"{design})")
     else:
         print(f"{args.configfile}: ok (validation-only campaign {campaign.name})")
     return 0
