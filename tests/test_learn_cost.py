@@ -124,6 +124,8 @@ def test_auto_screens_a_new_campaign_and_keeps_the_design_its_folder_was_started
     assert campaign(tmp_path, cost={"mode": "screen"}).learn.cost.mode == "screen"  # a design the config names wins
     (folder / layout.CAMPAIGN_JSON).write_text(json.dumps(to_dict(started)))
     assert campaign(tmp_path, cost={"screen_replicas": 1}).learn.cost.mode == "screen"
+    (folder / layout.CAMPAIGN_JSON).write_text('{"learn": ')  # damaged: glassfit verify names it; the config still resolves
+    assert campaign(tmp_path).learn.cost.mode == "screen"
 
 
 @pytest.mark.parametrize("change, message", [
