@@ -57,7 +57,7 @@ def new_sets(n: int, problem: LearningProblem) -> pd.DataFrame:
 def contenders(ranking: pd.DataFrame, dataset: pd.DataFrame, problem: LearningProblem) -> list[str]:
     """Screened sets to top up this iteration (at most learn.cost.topups), best posterior-mean objective first: those that
     beat the best fully run usable set, whose failed-run fraction is within learn.proposer.max_failure_fraction."""
-    from .data import failure_fraction
+    from .data import failures_within_limit
 
     if not screening(problem) or problem.learn.cost.topups == 0 or ranking.empty:
         return []
@@ -65,7 +65,7 @@ def contenders(ranking: pd.DataFrame, dataset: pd.DataFrame, problem: LearningPr
     is_full = full(dataset, problem, table.index)
     done = table[is_full & table["usable"].astype(bool)]["predicted_objective"]
     bar = float(done.min()) if len(done) else np.inf
-    ok = failure_fraction(dataset, problem).reindex(table.index).fillna(1.0) <= problem.learn.proposer.max_failure_fraction
+    ok = failures_within_limit(dataset, problem, table.index)
     pick = table[~is_full & ok & (table["predicted_objective"] < bar)].sort_values("predicted_objective", kind="stable")
     return list(pick.index[: problem.learn.cost.topups])
 
@@ -73,11 +73,12 @@ def contenders(ranking: pd.DataFrame, dataset: pd.DataFrame, problem: LearningPr
 def confirmation(there: str, topups: list[str], dataset: pd.DataFrame, problem: LearningProblem) -> list[str]:
     """The sets to top up, with ``there`` (the evaluated set at the posterior's best point) if it is a screened set
     whose failed-run fraction is within learn.proposer.max_failure_fraction (screen mode; topups unchanged otherwise)."""
-    from .data import failure_fraction
+    from .data import failures_within_limit
 
-    screened = not full(dataset, problem, pd.Index([there])).iloc[0]
-    ok = failure_fraction(dataset, problem).get(there, 1.0) <= problem.learn.proposer.max_failure_fraction
-    return [*topups, there] if screening(problem) and screened and ok and there not in topups else topups
+    if not screening(problem) or there in topups:
+        return topups
+    one = pd.Index([there])
+    return [*topups, there] if not full(dataset, problem, one).iloc[0] and failures_within_limit(dataset, problem, one).iloc[0] else topups
 
 
 def topup_rows(ids: list[str], dataset: pd.DataFrame, problem: LearningProblem) -> pd.DataFrame:
@@ -92,6 +93,12 @@ def topup_rows(ids: list[str], dataset: pd.DataFrame, problem: LearningProblem) 
 def runs_per_new_set(problem: LearningProblem) -> int:
     """MD runs a new set costs: its replicas on every modelled glass."""
     return len(modelled_glasses(problem)) * new_set_replicas(problem)
+
+
+def runs_in_reserve(problem: LearningProblem) -> int:
+    """MD runs an iteration may spend beyond its new screened sets: learn.cost.topups top-ups and the confirmation set's
+    extra replicas (screen; 0 for the fixed design)."""
+    return (problem.learn.cost.topups + 1) * runs_per_topup(problem) if screening(problem) else 0
 
 
 def runs_per_topup(problem: LearningProblem) -> int:

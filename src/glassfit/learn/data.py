@@ -116,6 +116,11 @@ def failure_fraction(dataset: pd.DataFrame, problem: LearningProblem) -> pd.Seri
     return (counts["failed"] / counts["runs"].where(counts["runs"] > 0)).fillna(0.0)
 
 
+def failures_within_limit(dataset: pd.DataFrame, problem: LearningProblem, ids: pd.Index) -> pd.Series:
+    """Per id: whether its failed-run fraction is within learn.proposer.max_failure_fraction (False for an id without runs)."""
+    return failure_fraction(dataset, problem).reindex(ids).fillna(1.0) <= problem.learn.proposer.max_failure_fraction
+
+
 def usable(dataset: pd.DataFrame, problem: LearningProblem) -> pd.Series:
     """Candidates a recommendation may name: a value on every modelled glass, failures within the limit, and (learn.cost
     mode screen) the full replica count."""
@@ -124,8 +129,7 @@ def usable(dataset: pd.DataFrame, problem: LearningProblem) -> pd.Series:
     has = data[data["glass"].isin(glasses) & (data["n_ok"].fillna(0) > 0)].groupby("candidate")["glass"].nunique()
     ids = candidates(dataset, problem).index
     complete = has.reindex(ids).fillna(0) >= len(glasses)
-    limit = problem.learn.proposer.max_failure_fraction
-    usable = complete & (failure_fraction(dataset, problem).reindex(ids) <= limit)
+    usable = complete & failures_within_limit(dataset, problem, ids)
     if cost.screening(problem):  # a screened set is reported only once topped up to the full replica count
         usable &= cost.full(dataset, problem, ids)
     return usable

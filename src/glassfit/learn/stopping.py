@@ -63,7 +63,7 @@ def affordable_candidates(dataset: pd.DataFrame, problem: LearningProblem) -> in
         return k
     used = md_runs_used(dataset)
     if cost.screening(problem):  # what the plan costs: screened new sets, with the top-ups and the confirmation in reserve
-        left = budget - used - (problem.learn.cost.topups + 1) * cost.runs_per_topup(problem)
+        left = budget - used - cost.runs_in_reserve(problem)
         return max(0, min(k, int(left // max(cost.runs_per_new_set(problem), 1))))
     # the median, not the mean: the start set also carries the one-off reference runs of inert glasses
     per_candidate = float((dataset["n_ok"].fillna(0) + dataset["n_failed"].fillna(0)).groupby(dataset["candidate"]).sum().median())
