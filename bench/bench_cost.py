@@ -35,6 +35,9 @@ Writes bench/results/bench_cost.csv and bench/results/bench_cost.png. Recorded r
                                                  repeats the fixed-ts rows above exactly), seeds 0-5, both landscapes:
       .venv/bin/python bench/bench_cost.py --methods fixed-ts screen-ts fixed-ts-confirm --budget 2600
   bench/records/bench_cost_qlognei_seed1.csv     fixed, screen and sobol (qLogNEI batches), seed 1, budget 1300
+  bench/records/bench_cost_fixed_oracle_6seeds.csv   fixed-ts with oracle_ratio, seeds 0-5, both landscapes, budget 1520
+                                                 (36 sets; the same reports as the fixed-ts rows above):
+      .venv/bin/python bench/bench_cost.py --methods fixed-ts --budget 1520
 """
 from __future__ import annotations
 
