@@ -19,9 +19,10 @@ Methods, each a campaign loop with the production batch of --k new sets per iter
 Iteration 0 is initial_design (start set in full, Sobol points; screened in screen mode).
 
 Scored after every iteration: the TRUE (noise-free) objective of the set the method reports (recommend()), against the
-MD runs spent so far (failed runs included); oracle_ratio in the CSV is the best true objective among every set evaluated
-so far (what no method can know; it tells a search that has not found the optimum from a report that missed it). Goals: screen within 10 % of the optimum with at most half the MD runs
-that fixed needs (median over seeds), and never worse than fixed at any budget by more than the seed spread.
+MD runs spent so far (failed runs included); oracle_ratio in the CSV is the best true objective among every set
+evaluated so far (what no method can know; it tells a search that has not found the optimum from a report that missed
+it). Goals: screen within 10 % of the optimum with at most half the MD runs that fixed needs (median over seeds), and
+never worse than fixed at any budget by more than the seed spread.
 
 Run (from the repository root, with the project's virtual environment):
   .venv/bin/python bench/bench_cost.py                                  # 6 seeds, both landscapes, budget 1700 runs
@@ -38,8 +39,9 @@ Writes bench/results/bench_cost.csv and bench/results/bench_cost.png. Recorded r
   bench/records/bench_cost_fixed_oracle_6seeds.csv   fixed-ts with oracle_ratio, seeds 0-5, both landscapes, budget 1520
                                                  (36 sets; the same reports as the fixed-ts rows above):
       .venv/bin/python bench/bench_cost.py --methods fixed-ts --budget 1520
-  bench/records/bench_cost_design5_qlognei_4seeds.csv   fixed and fixed-d5 (qLogNEI batches), seeds 0-3, both landscapes,
-                                                 budget 1520: .venv/bin/python bench/bench_cost.py --methods fixed-d5 fixed --budget 1520 --seeds 0 1 2 3
+  bench/records/bench_cost_design5_qlognei_4seeds.csv   fixed and fixed-d5 (qLogNEI batches), seeds 0-3, both
+                                                 landscapes, budget 1520:
+      .venv/bin/python bench/bench_cost.py --methods fixed-d5 fixed --budget 1520 --seeds 0 1 2 3
 """
 from __future__ import annotations
 
