@@ -39,9 +39,9 @@ Writes bench/results/bench_cost.csv and bench/results/bench_cost.png. Recorded r
   bench/records/bench_cost_fixed_oracle_6seeds.csv   fixed-ts with oracle_ratio, seeds 0-5, both landscapes, budget 1520
                                                  (36 sets; the same reports as the fixed-ts rows above):
       .venv/bin/python bench/bench_cost.py --methods fixed-ts --budget 1520
-  bench/records/bench_cost_design5_qlognei_4seeds.csv   fixed and fixed-d5 (qLogNEI batches), seeds 0-3, both
+  bench/records/bench_cost_design5_qlognei_6seeds.csv   fixed and fixed-d5 (qLogNEI batches), seeds 0-5, both
                                                  landscapes, budget 1520:
-      .venv/bin/python bench/bench_cost.py --methods fixed-d5 fixed --budget 1520 --seeds 0 1 2 3
+      .venv/bin/python bench/bench_cost.py --methods fixed-d5 fixed --budget 1520
 """
 from __future__ import annotations
 
