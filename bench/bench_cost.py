@@ -85,8 +85,9 @@ class Landscape:
             return self.variant.evaluate(rows, problem, rng, replicas, glasses)
         return synthetic.evaluate(rows, problem, rng, replicas=replicas, glasses=glasses)
 
-    def true_objective(self, values: np.ndarray, problem) -> float:
-        return float((self.variant.true_objective(values, problem) if self.variant else synthetic.true_objective(values, problem))[0])
+    def true_objective(self, values: np.ndarray, problem) -> np.ndarray:
+        """Noise-free objective (n,) of absolute parameter sets (n, d)."""
+        return self.variant.true_objective(values, problem) if self.variant else synthetic.true_objective(values, problem)
 
 
 def run_plan(plan: pd.DataFrame, dataset: pd.DataFrame, problem, landscape: Landscape, rng, iteration: int) -> pd.DataFrame:
@@ -119,9 +120,8 @@ def design_plan(problem, seed: int, screen: bool) -> pd.DataFrame:
 def row(method, landscape, seed, iteration, dataset, problem, reported) -> dict:
     names = param_names(problem)
     values = np.array([[reported.parameters[n] for n in names]])
-    true = landscape.true_objective(values, problem)
-    sets = dataset.groupby("candidate")[names].first().to_numpy(dtype=float)
-    oracle = min(landscape.true_objective(v[None, :], problem) for v in sets)
+    true = float(landscape.true_objective(values, problem)[0])
+    oracle = float(landscape.true_objective(dataset.groupby("candidate")[names].first().to_numpy(dtype=float), problem).min())
     return {"landscape": landscape.name, "method": method, "seed": seed, "iteration": iteration,
             "md_runs": int((dataset["n_ok"] + dataset["n_failed"]).sum()), "sets": dataset["candidate"].nunique(),
             "failed_runs": int(dataset["n_failed"].sum()), "reported": reported.candidate, "true_objective": true,

@@ -27,29 +27,26 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from bench_cost import REPLICAS, Landscape  # noqa: E402  (the landscapes and design as bench_cost.py runs them)
 from landscapes import heldout, synthetic  # noqa: E402  (test fixtures live outside the shipped package)
 
 from glassfit import campaign as gc  # noqa: E402
 from glassfit.learn.objective import objective  # noqa: E402
 from glassfit.learn.settings import denormalise, fitted_glasses, param_names  # noqa: E402
 
-REPLICAS = 6
 MIN_SETS = 10  # sets without a failed run below which the noise figures are not given (nan)
 
 
-def facts(variant: heldout.Variant | None, problem, points: int, sets: int, seed: int) -> dict:
+def facts(landscape: Landscape, problem, points: int, sets: int, seed: int) -> dict:
     """Basin fractions and the observed objective's scatter near the optimum on one landscape."""
     rng = np.random.default_rng([seed, 4242])
     names = param_names(problem)
-    optimum = variant.optimum(problem) if variant else synthetic.optimum(problem)[1]
-    true = variant.true_objective if variant else synthetic.true_objective
+    optimum, true = landscape.optimum, landscape.true_objective
     values = denormalise(rng.random((points, len(names))), problem)
     scores = true(values, problem)
     near = values[scores <= 1.10 * optimum][:sets]
     frame = pd.DataFrame(near, columns=names).assign(candidate=[f"c{i:03d}" for i in range(len(near))], iteration=0)
-    glasses = [g.id for g in fitted_glasses(problem)]
-    runs = (variant.evaluate(frame, problem, rng, REPLICAS, glasses) if variant
-            else synthetic.evaluate(frame, problem, rng, replicas=REPLICAS, glasses=glasses))
+    runs = landscape.evaluate(frame, problem, rng, REPLICAS, [g.id for g in fitted_glasses(problem)])
     dataset = gc.dataset(runs, None)
     observed = objective(dataset, problem).reindex(frame["candidate"]).to_numpy()
     failed = dataset.groupby("candidate")["n_failed"].sum().reindex(frame["candidate"]).to_numpy() > 0
@@ -68,9 +65,10 @@ def main() -> None:
     parser.add_argument("--sets", type=int, default=60, help="sets within 10 %% of the optimum run with 6 replicas")
     args = parser.parse_args()
     problem = synthetic.toy_problem()
-    rows = {"project": facts(None, problem, args.points, args.sets, 0)}
+    rows = {"project": facts(Landscape("project", None, problem), problem, args.points, args.sets, 0)}
     for seed in args.seeds:
-        rows[f"held-out seed {seed}"] = facts(heldout.Variant.draw(seed), problem, args.points, args.sets, seed)
+        name = f"held-out seed {seed}"
+        rows[name] = facts(Landscape(name, heldout.Variant.draw(seed), problem), problem, args.points, args.sets, seed)
     table = pd.DataFrame(rows).T
     pd.set_option("display.width", 200)
     print(table.to_string(float_format=lambda v: f"{v:.3g}"))

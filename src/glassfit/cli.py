@@ -32,9 +32,10 @@ def _check(args: argparse.Namespace) -> int:
     for warning in config.resource_warnings(campaign):
         print(f"glassfit: {args.configfile}: {warning}", file=sys.stderr)
     if campaign.fit:
-        cost = campaign.learn.cost
-        design = f"screening {cost.screen_replicas} of {campaign.system.replicas} replicas" if cost.mode == "screen" else \
-            f"every set with {campaign.system.replicas} replicas"
+        from glassfit.learn import cost
+
+        design = f"screening {cost.new_set_replicas(campaign)} of {campaign.replicas} replicas" if cost.screening(campaign) else \
+            f"every set with {campaign.replicas} replicas"
         print(f"{args.configfile}: ok (campaign {campaign.name}: {len(campaign.glasses)} glasses, {len(campaign.tunables)} tunable parameters, "
               f"{design})")
     else:
