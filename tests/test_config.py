@@ -4,7 +4,7 @@ import pytest
 
 from glassfit import cli, config
 from glassfit.config import ConfigError
-from conftest import ROOT, tiny
+from conftest import ROOT, shipped, tiny
 
 
 def error_of(cfg: dict, tmp_path=None, glasses_csv: str | None = None) -> str:
@@ -185,3 +185,10 @@ def test_glassfit_check_says_the_design_a_campaign_runs(capsys, monkeypatch, nam
     monkeypatch.chdir(ROOT)
     assert cli.main(["check", "--configfile", f"config/{name}.yaml"]) == 0
     assert capsys.readouterr().out.endswith(f"tunable parameters, {design})\n")
+
+
+def test_the_md_estimate_counts_the_one_at_a_time_steps():
+    """The 2 x 5 one-at-a-time steps of the published campaign each run on its 7 modelled glasses (6B-75B) x 6 replicas."""
+    base = config.resolve(shipped("config"), "cfg.yaml")
+    steps = config.resolve(shipped("config", **{"learn.design.one_at_a_time": True}), "cfg.yaml")
+    assert config.md_runs_estimate(steps) - config.md_runs_estimate(base) == 2 * 5 * 7 * 6

@@ -686,12 +686,13 @@ def md_runs_estimate(campaign: Campaign) -> int:
     """MD runs of the whole campaign if it runs every iteration: the design and every batch on the modelled glasses, the
     inert glasses once, and the validation."""
     from glassfit.learn import cost
+    from glassfit.learn.design import design_kinds
     from glassfit.learn.settings import inert_glasses, modelled_glasses
 
     replicas, learn = campaign.system.replicas, campaign.learn
     fit = 0
     if campaign.fit:
-        design = 1 + (learn.design.sobol_points if learn.design.sobol_points is not None else 3 * len(campaign.tunables)) + len(campaign.potential.initial_sets)
+        design = len(design_kinds(campaign)) + len(campaign.potential.initial_sets)  # as campaign.initial_kinds counts them
         per_set = cost.new_set_replicas(campaign)  # a screened set; top-ups and confirmations come on top
         fit = len(modelled_glasses(campaign)) * (replicas + per_set * (design - 1 + (learn.iterations - 1) * learn.candidates_per_iteration)) \
             + (learn.iterations - 1) * cost.runs_in_reserve(campaign) + replicas * len(inert_glasses(campaign))
