@@ -162,8 +162,9 @@ def run_method(method: str, landscape: Landscape, seed: int, budget: int, k: int
             f"reported {reported.candidate} at {rows[-1]['ratio']:.2f} x optimum")
         if k_now == 0:
             return rows
+        last = learn.last_batch(dataset, iteration + 1, problem) and problem.learn.proposer.confirm_last  # as glassfit.proposal
         table = learn.propose(dataset, problem, k_now, seed * 1000 + iteration, engine=engine, ranking=ranking,
-                              confirm=method.endswith("-confirm"))
+                              confirm=method.endswith("-confirm") or last)
         if table.empty:
             return rows
         iteration += 1

@@ -4,7 +4,7 @@ import pandas as pd
 import yaml
 
 from glassfit import config as glassfit_config
-from glassfit.learn import affordable_candidates, best_so_far, converged, stop_reason
+from glassfit.learn import affordable_candidates, best_so_far, converged, last_batch, stop_reason
 
 GLASSES = [
     {"id": "24B", "composition": {"SiO2": 51, "B2O3": 24, "Na2O": 15, "CaO": 10}, "density_g_cm3": 2.5,
@@ -54,6 +54,15 @@ def test_budget():
     # the start set's one-off reference runs (a glass no tuned pair acts on) do not make candidates look dearer
     reference = data.iloc[[0]].assign(glass="0B", n_ok=3, n_failed=0)
     assert affordable_candidates(pd.concat([data, reference]), config(budget_md_runs=54)) == 2  # 17 left, 6 each (not 37 / 4)
+
+
+def test_the_last_batch_is_the_last_iteration_or_the_rest_of_the_budget():
+    """The batch that spends what is left of the budget is the last one too: it confirms the recommendation."""
+    data = dataset([0.1, 0.05])  # 24 runs used, 6 per candidate
+    assert not last_batch(data, 2, config(iterations=10, candidates_per_iteration=2))  # no budget: iterations decide
+    assert last_batch(data, 9, config(iterations=10, candidates_per_iteration=2))
+    assert last_batch(data, 2, config(iterations=10, candidates_per_iteration=2, budget_md_runs=36))  # 12 left: 2 sets, all
+    assert not last_batch(data, 2, config(iterations=10, candidates_per_iteration=2, budget_md_runs=42))  # 18 left: 3 sets
 
 
 def test_convergence():

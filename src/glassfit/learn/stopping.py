@@ -57,19 +57,32 @@ def md_runs_used(dataset: pd.DataFrame) -> int:
 def affordable_candidates(dataset: pd.DataFrame, problem: LearningProblem) -> int:
     """Candidates the next iteration may propose: candidates_per_iteration, reduced to fit the MD budget (learn.cost mode
     screen keeps in reserve the runs of learn.cost.topups top-ups and those a confirmation set runs beyond a screened one)."""
+    left = sets_left(dataset, problem)
     k = problem.learn.candidates_per_iteration
+    return k if left is None else min(k, left)
+
+
+def sets_left(dataset: pd.DataFrame, problem: LearningProblem) -> int | None:
+    """New sets the rest of learn.budget_md_runs pays for (None: no budget, or nothing run yet to price a set by)."""
     budget = problem.learn.budget_md_runs
     if budget is None or dataset.empty:
-        return k
+        return None
     used = md_runs_used(dataset)
     if cost.screening(problem):  # what the plan costs: screened new sets, with the top-ups and the confirmation in reserve
         left = budget - used - cost.runs_in_reserve(problem)
-        return max(0, min(k, int(left // max(cost.runs_per_new_set(problem), 1))))
+        return max(0, int(left // max(cost.runs_per_new_set(problem), 1)))
     # the median, not the mean: the start set also carries the one-off reference runs of inert glasses
     per_candidate = float((dataset["n_ok"].fillna(0) + dataset["n_failed"].fillna(0)).groupby(dataset["candidate"]).sum().median())
     if per_candidate <= 0:
-        return k
-    return max(0, min(k, int((budget - used) // per_candidate)))
+        return None
+    return max(0, int((budget - used) // per_candidate))
+
+
+def last_batch(dataset: pd.DataFrame, iteration: int, problem: LearningProblem) -> bool:
+    """Whether iteration's batch, proposed from `dataset`, is the campaign's last: the last of learn.iterations, or all
+    that is left of learn.budget_md_runs (it then confirms the recommendation, learn.proposer.confirm_last)."""
+    left = sets_left(dataset, problem)
+    return iteration >= problem.learn.iterations - 1 or (left is not None and left <= problem.learn.candidates_per_iteration)
 
 
 def stop_reason(dataset: pd.DataFrame, iteration_next: int, problem: LearningProblem, ranking: pd.DataFrame | None = None) -> str | None:
