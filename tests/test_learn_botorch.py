@@ -8,6 +8,8 @@ from scipy.stats import qmc
 
 import learn_toy as toy
 from glassfit import learn
+from glassfit.learn import gp
+from glassfit.learn.propose import box_minimiser
 
 torch.set_num_threads(1)
 SE_DENSITY, SE_B4 = 0.015 / np.sqrt(6), 0.02 / np.sqrt(6)  # standard error of a 6-replica mean in learn_toy
@@ -103,6 +105,13 @@ def test_a_region_where_runs_failed_is_avoided():
     batch = learn.propose(data, config, k=4, seed=1)
     assert toy.unit_of(batch)[:, 0].max() < 0.8
     assert np.all(batch["predicted_failure_fraction"] < 0.7)
+    # nor is the posterior's best point, which the last batch confirms, taken where runs are predicted to fail
+    engine = learn.Engine(data, config, 1)
+    best = box_minimiser(engine)
+    terms = gp.posterior_terms(engine.model, best[None], config, seed=1)
+    assert best[0] < 0.8 and terms["predicted_failure_fraction"].iloc[0] < config.learn.proposer.max_failure_fraction
+    confirmed = learn.propose(data, config, k=4, seed=1, confirm=True, engine=engine)
+    assert toy.unit_of(confirmed)[:, 0].max() < 0.8
     # and a failed set is never recommended, however good the model thinks it is
     rec = learn.recommend(data, config, seed=0)
     assert toy.unit_of(pd.DataFrame([rec.parameters]))[0, 0] <= 0.7
@@ -141,8 +150,6 @@ def test_the_acquisitions_fast_covariance_is_the_exact_one_at_campaign_sizes():
     """propose() evaluates posteriors under LOVE (fast_pred_var); up to 800 training rows its root is an exact Cholesky
     factor, so the joint covariance of a batch over every glass equals gpytorch's exact solve."""
     import gpytorch
-
-    from glassfit.learn import gp
 
     problem = toy.config()
     models = gp.build(toy.evaluate(sobol(64, 3), 0, np.random.default_rng(3)), problem, 0)  # 192 rows per target

@@ -45,6 +45,7 @@ DTYPE = torch.float64
 LOG_FLOOR = 1e-3  # a log-modelled value (R_chi) is floored here: a perfect match would be minus infinity
 FIT_ROWS = 800  # rows beyond which the hyperparameters are fitted on a random subset (_fit)
 LOGIT_EPS = 0.01  # a logit-modelled fraction is clipped into [eps, 1 - eps]: MD gives B4 exactly 0 below its cliff
+FAILURE_PENALTY = 1e3  # objective per unit of the failure classifier's logit over its limit (Models.penalised)
 
 
 class GlassProperty(Model):
@@ -171,6 +172,12 @@ class Models:
     def objective(self, samples: torch.Tensor, X=None) -> torch.Tensor:
         """Negative campaign objective (BoTorch maximises): the modelled terms, plus the inert glasses' constant."""
         return -(sum(self.modelled_terms(samples).values()) + sum(self.inert.values()))
+
+    def penalised(self, samples: torch.Tensor, X=None) -> torch.Tensor:
+        """objective, minus a steep penalty where a sample predicts failures over the limit: what a gradient search that
+        must stay feasible maximises (the box minimiser, the Thompson polish)."""
+        value = self.objective(samples)
+        return value - FAILURE_PENALTY * torch.relu(samples[..., -1] - logit(self.max_failure)) if self.failure else value
 
     def constraints(self) -> list | None:
         """Feasibility: the predicted failed-run fraction stays below the limit (negative = feasible)."""

@@ -236,14 +236,18 @@ class Engine:
 
 
 def box_minimiser(engine: Engine) -> np.ndarray | None:
-    """The point of the whole box with the lowest posterior-expected objective (botorch; None for the MLP)."""
+    """The point of the whole box with the lowest posterior-expected objective where the failure classifier predicts a
+    failed-run fraction below learn.proposer.max_failure_fraction (botorch; None for the MLP, or if no minimum is)."""
     if engine.kind != "botorch":
         return None
     from . import ensemble, gp
 
     starts = ensemble.local_minima(engine.model, engine.problem, engine.seed).numpy()
-    objective = gp.posterior_terms(engine.model, starts, engine.problem, engine.seed)["predicted_objective"].to_numpy()
-    return starts[int(np.argmin(objective))]
+    terms = gp.posterior_terms(engine.model, starts, engine.problem, engine.seed)
+    objective = terms["predicted_objective"].to_numpy()
+    if engine.model.failure:
+        objective = np.where(terms["predicted_failure_fraction"] < engine.model.max_failure, objective, np.inf)
+    return starts[int(np.argmin(objective))] if np.isfinite(objective).any() else None
 
 
 def evaluated_at(unit: np.ndarray, dataset: pd.DataFrame, problem: LearningProblem) -> str | None:

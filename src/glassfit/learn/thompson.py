@@ -61,7 +61,7 @@ class Samples(torch.nn.Module):
 def _polish(samples: Samples, starts: torch.Tensor) -> torch.Tensor:
     """L-BFGS-B in the unit box from starts (k, polished, d), each point on its own sample; the objectives are separate,
     so one minimisation of their sum moves every point downhill on its own sample (a failure over the limit is a steep
-    penalty here and excluded afterwards)."""
+    penalty here, Models.penalised, and excluded afterwards)."""
     from scipy.optimize import minimize
 
     k, shape = starts.shape[0], starts.shape
@@ -70,9 +70,7 @@ def _polish(samples: Samples, starts: torch.Tensor) -> torch.Tensor:
     def loss(flat: np.ndarray) -> tuple[float, np.ndarray]:
         X = torch.tensor(flat, dtype=DTYPE).reshape(shape).requires_grad_(True)
         values = samples(X)[torch.arange(k), torch.arange(k)]  # (k, polished, outputs): each start on its own sample
-        total = -models.objective(values)
-        if models.failure:
-            total = total + 1e3 * torch.relu(values[..., -1] - logit(models.max_failure))
+        total = -models.penalised(values)
         (grad,) = torch.autograd.grad(total.sum(), X)
         return float(total.sum().detach()), grad.numpy().ravel()
 
