@@ -267,7 +267,7 @@ def propose(dataset: pd.DataFrame, problem: LearningProblem, k: int, seed: int, 
     predicted term of each target where the engine gives them. result.attrs["predictions"] holds every
     target's prediction per proposed set ("point" = row) and glass; attrs["surrogate_metrics"] the MLP's.
     ``confirm``: the first set is the box minimiser of the posterior-expected objective (attrs["confirm"] = 1), to
-    be confirmed by MD (box_minimiser; none if an evaluated set is that point already).
+    be confirmed by MD (box_minimiser; none if an evaluated set is that point already, or if no minimum is feasible).
     learn.cost mode screen: the first rows top up evaluated contenders besides the k new sets (cost.contenders, from
     ``ranking`` = rank() of the data set, computed if not given; column topup_of names the set, attrs["topups"] counts
     them); every batch confirms, since only a fully run set is reported (the model's best point runs in full at once,
