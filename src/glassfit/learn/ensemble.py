@@ -44,7 +44,7 @@ def noise_floor(dataset: pd.DataFrame, problem: LearningProblem) -> float:
 
 def local_minima(models: gp.Models, problem: LearningProblem, seed: int, starts: int = 16) -> torch.Tensor:
     """Local minima of the posterior-expected objective over the whole box, from ``starts`` restarts (BoTorch
-    qSimpleRegret with the campaign objective, penalised where the failure classifier predicts failures over the limit):
+    qSimpleRegret with the campaign objective, penalised where the predicted failed-run fraction is over the limit):
     the optima a grid of points would miss."""
     import warnings
 
@@ -53,7 +53,7 @@ def local_minima(models: gp.Models, problem: LearningProblem, seed: int, starts:
     from botorch.optim import optimize_acqf
 
     d = models.X_baseline.shape[-1]
-    acq = qSimpleRegret(models.model, sampler=gp._sampler(models, problem, seed, 64), objective=GenericMCObjective(models.penalised))
+    acq = qSimpleRegret(models.model, sampler=gp._sampler(models, problem, seed, 64), objective=GenericMCObjective(lambda samples, X=None: models.penalised(samples, X, mean=True)))
     bounds = torch.stack([torch.zeros(d, dtype=gp.DTYPE), torch.ones(d, dtype=gp.DTYPE)])
     torch.manual_seed(seed)
     with warnings.catch_warnings():

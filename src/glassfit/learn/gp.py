@@ -173,11 +173,15 @@ class Models:
         """Negative campaign objective (BoTorch maximises): the modelled terms, plus the inert glasses' constant."""
         return -(sum(self.modelled_terms(samples).values()) + sum(self.inert.values()))
 
-    def penalised(self, samples: torch.Tensor, X=None) -> torch.Tensor:
-        """objective, minus a steep penalty where a sample predicts failures over the limit: what a gradient search that
-        must stay feasible maximises (the box minimiser, the Thompson polish)."""
+    def penalised(self, samples: torch.Tensor, X=None, *, mean: bool = False) -> torch.Tensor:
+        """objective, minus a steep penalty where the failed-run fraction is over the limit, for a gradient search that must
+        stay feasible: on each sample (a Thompson path, a draw of its own) or, mean=True, on the fraction's posterior mean
+        over the MC samples (dim 0: the box minimiser's rule, as posterior_terms predicts the fraction)."""
         value = self.objective(samples)
-        return value - FAILURE_PENALTY * torch.relu(samples[..., -1] - logit(self.max_failure)) if self.failure else value
+        if not self.failure:
+            return value
+        excess = torch.logit(torch.sigmoid(samples[..., -1]).mean(0, keepdim=True)) if mean else samples[..., -1]
+        return value - FAILURE_PENALTY * torch.relu(excess - logit(self.max_failure))
 
     def constraints(self) -> list | None:
         """Feasibility: the predicted failed-run fraction stays below the limit (negative = feasible)."""
