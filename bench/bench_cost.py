@@ -33,8 +33,9 @@ Run (from the repository root, with the project's virtual environment):
   .venv/bin/python bench/bench_cost.py --report bench/results/bench_cost.csv
 Writes bench/results/bench_cost.csv and bench/results/bench_cost.png. Recorded runs (--report reprints their tables and draws <csv stem>.png beside them;
 the ones above bench_cost_30sets were made before the last batch confirmed the posterior's best point in the fixed methods
-as a campaign's does (learn.proposer.confirm_last, learn.last_batch): today's code repeats every row of theirs but the
-last report of each fixed, fixed-ts and fixed-d5 campaign):
+as a campaign's does (learn.proposer.confirm_last, learn.last_batch), and before that point kept out of predicted
+failures: today's code repeats their rows but the last report of each fixed, fixed-ts and fixed-d5 campaign, and the
+confirming methods' (screen, screen-ts, fixed-ts-confirm) rows only until the first failed run):
   bench/records/bench_cost_thompson_6seeds.csv   fixed-ts and screen-ts, seeds 0-5, both landscapes, budget 2600
                                                  (screen-ts before screening batches confirmed)
   bench/records/bench_cost_confirm_6seeds.csv    screen-ts (batches confirm), fixed-ts-confirm and fixed-ts (today's code
