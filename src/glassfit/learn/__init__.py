@@ -13,8 +13,8 @@ from .stopping import affordable_candidates, best_so_far, converged, last_batch,
 
 __all__ = [
     "affordable_candidates", "best_observed", "best_so_far", "converged", "fit_targets", "glass_errors",
-    "initial_design", "last_batch", "md_runs_used", "objective", "Engine", "pareto_flags", "pareto_front", "propose", "rank",
-    "recommend", "recommendation", "Recommendation", "stop_reason", "Surrogate", "train",
+    "initial_design", "last_batch", "md_runs_used", "objective", "Engine", "pareto_flags", "pareto_front", "propose",
+    "rank", "recommend", "recommendation", "Recommendation", "stop_reason", "Surrogate", "train",
 ]
 
 

@@ -53,7 +53,8 @@ def local_minima(models: gp.Models, problem: LearningProblem, seed: int, starts:
     from botorch.optim import optimize_acqf
 
     d = models.X_baseline.shape[-1]
-    acq = qSimpleRegret(models.model, sampler=gp._sampler(models, problem, seed, 64), objective=GenericMCObjective(lambda samples, X=None: models.penalised(samples, X, mean=True)))
+    objective = GenericMCObjective(lambda samples, X=None: models.penalised(samples, X, mean=True))
+    acq = qSimpleRegret(models.model, sampler=gp._sampler(models, problem, seed, 64), objective=objective)
     bounds = torch.stack([torch.zeros(d, dtype=gp.DTYPE), torch.ones(d, dtype=gp.DTYPE)])
     torch.manual_seed(seed)
     with warnings.catch_warnings():
