@@ -33,7 +33,7 @@ Run (from the repository root, with the project's virtual environment):
   .venv/bin/python bench/bench_cost.py --report bench/results/bench_cost.csv
 Writes bench/results/bench_cost.csv and bench/results/bench_cost.png. Recorded runs (--report reprints their tables and draws <csv stem>.png beside them;
 the ones above bench_cost_30sets were made before the last batch confirmed the posterior's best point in the fixed methods
-as a campaign's does (learn.proposer.confirm_last, learn.last_batch), and before that point kept out of predicted
+as a campaign's does (learn.proposer.confirm_last, learn.confirms_last), and before that point kept out of predicted
 failures: today's code repeats their rows but the last report of each fixed, fixed-ts and fixed-d5 campaign, and the
 confirming methods' (screen, screen-ts, fixed-ts-confirm) rows only until the first failed run):
   bench/records/bench_cost_thompson_6seeds.csv   fixed-ts and screen-ts, seeds 0-5, both landscapes, budget 2600
@@ -173,7 +173,7 @@ def run_method(method: str, landscape: Landscape, seed: int, budget: int, k: int
             f"reported {reported.candidate} at {rows[-1]['ratio']:.2f} x optimum")
         if k_now == 0:
             return rows
-        last = learn.last_batch(dataset, iteration + 1, problem) and problem.learn.proposer.confirm_last  # as glassfit.proposal
+        last = learn.confirms_last(dataset, iteration + 1, problem)  # as glassfit.proposal
         table = learn.propose(dataset, problem, k_now, seed * 1000 + iteration, engine=engine, ranking=ranking,
                               confirm=method.endswith("-confirm") or last)
         if table.empty:

@@ -4,7 +4,7 @@ import pandas as pd
 import yaml
 
 from glassfit import config as glassfit_config
-from glassfit.learn import affordable_candidates, best_so_far, converged, last_batch, stop_reason
+from glassfit.learn import affordable_candidates, best_so_far, confirms_last, converged, stop_reason
 
 GLASSES = [
     {"id": "24B", "composition": {"SiO2": 51, "B2O3": 24, "Na2O": 15, "CaO": 10}, "density_g_cm3": 2.5,
@@ -59,10 +59,11 @@ def test_budget():
 def test_the_last_batch_is_the_last_iteration_or_the_rest_of_the_budget():
     """The batch that spends what is left of the budget is the last one too: it confirms the recommendation."""
     data = dataset([0.1, 0.05])  # 24 runs used, 6 per candidate
-    assert not last_batch(data, 2, config(iterations=10, candidates_per_iteration=2))  # no budget: iterations decide
-    assert last_batch(data, 9, config(iterations=10, candidates_per_iteration=2))
-    assert last_batch(data, 2, config(iterations=10, candidates_per_iteration=2, budget_md_runs=36))  # 12 left: 2 sets, all
-    assert not last_batch(data, 2, config(iterations=10, candidates_per_iteration=2, budget_md_runs=42))  # 18 left: 3 sets
+    assert not confirms_last(data, 2, config(iterations=10, candidates_per_iteration=2))  # no budget: iterations decide
+    assert confirms_last(data, 9, config(iterations=10, candidates_per_iteration=2))
+    assert confirms_last(data, 2, config(iterations=10, candidates_per_iteration=2, budget_md_runs=36))  # 12 left: 2 sets, all
+    assert not confirms_last(data, 2, config(iterations=10, candidates_per_iteration=2, budget_md_runs=42))  # 18 left: 3 sets
+    assert not confirms_last(data, 9, config(iterations=10, candidates_per_iteration=2, proposer={"confirm_last": False}))
 
 
 def test_convergence():

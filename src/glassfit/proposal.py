@@ -36,8 +36,7 @@ def make(dataset: pd.DataFrame, campaign: Campaign, iteration: int, seed: int) -
     ranking = learn.rank(dataset, campaign, seed, engine=engine)
     reason = learn.stop_reason(dataset, iteration, campaign, ranking)
     k = 0 if reason else learn.affordable_candidates(dataset, campaign)
-    last = learn.last_batch(dataset, iteration, campaign)
-    table = learn.propose(dataset, campaign, k, seed, engine=engine, confirm=last and campaign.learn.proposer.confirm_last,
+    table = learn.propose(dataset, campaign, k, seed, engine=engine, confirm=learn.confirms_last(dataset, iteration, campaign),
                           ranking=ranking)
     if table.empty and not reason:
         reason = "the proposer found no new candidate (learn.proposer)"

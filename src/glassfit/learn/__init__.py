@@ -9,11 +9,11 @@ parsing the workflow and MD jobs never import them.
 from .design import initial_design
 from .objective import best_observed, fit_targets, glass_errors, objective
 from .propose import Engine, Recommendation, pareto_flags, pareto_front, propose, rank, recommend, recommendation
-from .stopping import affordable_candidates, best_so_far, converged, last_batch, md_runs_used, stop_reason
+from .stopping import affordable_candidates, best_so_far, confirms_last, converged, md_runs_used, stop_reason
 
 __all__ = [
-    "affordable_candidates", "best_observed", "best_so_far", "converged", "fit_targets", "glass_errors",
-    "initial_design", "last_batch", "md_runs_used", "objective", "Engine", "pareto_flags", "pareto_front", "propose",
+    "affordable_candidates", "best_observed", "best_so_far", "confirms_last", "converged", "fit_targets", "glass_errors",
+    "initial_design", "md_runs_used", "objective", "Engine", "pareto_flags", "pareto_front", "propose",
     "rank", "recommend", "recommendation", "Recommendation", "stop_reason", "Surrogate", "train",
 ]
 

@@ -78,9 +78,11 @@ def sets_left(dataset: pd.DataFrame, problem: LearningProblem) -> int | None:
     return max(0, int((budget - used) // per_candidate))
 
 
-def last_batch(dataset: pd.DataFrame, iteration: int, problem: LearningProblem) -> bool:
-    """Whether iteration's batch, proposed from `dataset`, is the campaign's last: the last of learn.iterations, or all
-    that is left of learn.budget_md_runs (it then confirms the recommendation, learn.proposer.confirm_last)."""
+def confirms_last(dataset: pd.DataFrame, iteration: int, problem: LearningProblem) -> bool:
+    """Whether iteration's batch, proposed from `dataset`, confirms the recommendation (learn.proposer.confirm_last): it is
+    the campaign's last, the last of learn.iterations or all that is left of learn.budget_md_runs."""
+    if not problem.learn.proposer.confirm_last:
+        return False
     left = sets_left(dataset, problem)
     return iteration >= problem.learn.iterations - 1 or (left is not None and left <= problem.learn.candidates_per_iteration)
 
