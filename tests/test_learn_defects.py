@@ -112,3 +112,34 @@ def test_glasses_that_differ_only_in_their_modifiers_are_told_apart():
     models = gp.build(pd.DataFrame(rows), problem, seed=0)
     predicted = gp.glass_predictions(models, np.array([[0.5, 0.5]])).set_index("glass")["density_g_cm3_mean"]
     assert predicted["CaRich"] - predicted["NaRich"] == pytest.approx(0.10, abs=0.02)
+
+
+def test_a_set_whose_runs_failed_under_the_limit_only_by_chance_is_not_reported():
+    """Found by bench_cost: a set in the failure region (its runs fail more often than not) whose 42 runs failed fewer
+    than half the time by chance was reported. A set is usable when its failure probability is within the limit at 4 to 1
+    on the posterior from its run counts (Jeffreys prior), not when its observed fraction is."""
+    cfg = toy.config()
+    data = initial(cfg)
+    ids = data["candidate"].unique()
+    best = ids[np.argmin(toy.true_objective(toy.unit_of(data.drop_duplicates("candidate"))))]
+    lucky, sound = data["candidate"] == best, data["candidate"] == ids[0]
+    data.loc[lucky, ["n_ok", "n_failed"]] = [3, 3]  # 9 of 18 runs failed: not over half, but as likely over as under
+    data.loc[sound, ["n_ok", "n_failed"]] = [6, 0]
+    data.loc[sound & (data["glass"] == "12B"), ["n_ok", "n_failed"]] = [5, 1]  # 1 of 18
+    grid = np.linspace(0, 1, 200_001)[1:-1]  # independent reference: P(p <= 0.5) by integrating the Jeffreys posterior
+
+    def odds_within(failed, runs):
+        density = grid ** (failed - 0.5) * (1 - grid) ** (runs - failed - 0.5)
+        inside = np.trapezoid(np.where(grid <= 0.5, density, 0.0), grid) / np.trapezoid(density, grid)
+        return inside / (1 - inside)
+
+    usable = learn_data.usable(data, cfg)
+    assert odds_within(9, 18) < 4 < odds_within(1, 18)
+    assert not usable[best] and usable[ids[0]]
+    assert learn.rank(data, cfg, seed=0).iloc[0]["candidate"] != best
+    # the rule against the reference on run counts a campaign meets (one successful run passes, 8 of 18 failed does not)
+    counts = [(0, 1), (1, 2), (0, 2), (7, 18), (8, 18), (18, 42), (19, 42), (20, 42), (0, 0)]
+    sets = pd.concat([data.iloc[[0]].assign(candidate=f"c{i}", n_failed=f, n_ok=n - f) for i, (f, n) in enumerate(counts)])
+    within = learn_data.failures_within_limit(sets, cfg, pd.Index([f"c{i}" for i in range(len(counts))]))
+    assert within.tolist() == [n > 0 and odds_within(f, n) >= 4 for f, n in counts]
+    assert within.tolist() == [True, False, True, True, False, True, False, False, False]

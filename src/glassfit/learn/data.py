@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from glassfit.model import LearningProblem, Target
 
@@ -18,6 +19,8 @@ from . import cost
 from .objective import fit_targets
 from .prior import SAME, fidelities
 from .settings import modelled_glasses, mol_fractions, normalise, oxides, param_names
+
+FAILURE_ODDS = 4.0  # a set is reported when its failure probability is within the limit at 4 to 1 (a single successful run is)
 
 
 @dataclass
@@ -110,15 +113,18 @@ def failure_counts(dataset: pd.DataFrame, problem: LearningProblem) -> pd.DataFr
     return pd.DataFrame({"failed": failed, "runs": runs}).reindex(candidates(dataset, problem).index).fillna(0.0)
 
 
-def failure_fraction(dataset: pd.DataFrame, problem: LearningProblem) -> pd.Series:
-    """Fraction of failed MD runs per candidate over the modelled glasses (0 when none failed), by candidate id."""
-    counts = failure_counts(dataset, problem)
-    return (counts["failed"] / counts["runs"].where(counts["runs"] > 0)).fillna(0.0)
-
-
 def failures_within_limit(dataset: pd.DataFrame, problem: LearningProblem, ids: pd.Index) -> pd.Series:
-    """Per id: whether its failed-run fraction is within learn.proposer.max_failure_fraction (False for an id without runs)."""
-    return failure_fraction(dataset, problem).reindex(ids).fillna(1.0) <= problem.learn.proposer.max_failure_fraction
+    """Per id: whether its runs fail with a probability within learn.proposer.max_failure_fraction, at odds of at least
+    FAILURE_ODDS (False for an id without runs).
+
+    The probability's posterior from its failed and total runs under a Jeffreys prior, Beta(failed + 1/2, ok + 1/2):
+    20 failed of 42 runs is under half, but within a limit of 0.5 only at odds of 1.6 to 1: a set that fails more often
+    than not, whose runs were lucky, is not reported.
+    """
+    counts = failure_counts(dataset, problem).reindex(ids).fillna(0.0)
+    failed, ok = counts["failed"].to_numpy(dtype=float), (counts["runs"] - counts["failed"]).to_numpy(dtype=float)
+    within = stats.beta.cdf(problem.learn.proposer.max_failure_fraction, failed + 0.5, ok + 0.5)
+    return pd.Series(within >= FAILURE_ODDS / (1.0 + FAILURE_ODDS), index=ids)
 
 
 def usable(dataset: pd.DataFrame, problem: LearningProblem) -> pd.Series:
