@@ -56,7 +56,7 @@ def new_sets(n: int, problem: LearningProblem) -> pd.DataFrame:
 
 def contenders(ranking: pd.DataFrame, dataset: pd.DataFrame, problem: LearningProblem) -> list[str]:
     """Screened sets to top up this iteration (at most learn.cost.topups), best posterior-mean objective first: those that
-    beat the best fully run usable set, whose failed-run fraction is within learn.proposer.max_failure_fraction."""
+    beat the best fully run usable set, whose failures are within the limit (data.failures_within_limit)."""
     from .data import failures_within_limit
 
     if not screening(problem) or problem.learn.cost.topups == 0 or ranking.empty:
@@ -72,7 +72,7 @@ def contenders(ranking: pd.DataFrame, dataset: pd.DataFrame, problem: LearningPr
 
 def confirmation(there: str, topups: list[str], dataset: pd.DataFrame, problem: LearningProblem) -> list[str]:
     """The sets to top up, with ``there`` (the evaluated set at the posterior's best point) if it is a screened set
-    whose failed-run fraction is within learn.proposer.max_failure_fraction (screen mode; topups unchanged otherwise)."""
+    whose failures are within the limit (data.failures_within_limit; screen mode; topups unchanged otherwise)."""
     from .data import failures_within_limit
 
     if not screening(problem) or there in topups:

@@ -310,8 +310,8 @@ def propose(dataset: pd.DataFrame, problem: LearningProblem, k: int, seed: int, 
 def rank(dataset: pd.DataFrame, problem: LearningProblem, seed: int, *, surrogate=None, engine: Engine | None = None) -> pd.DataFrame:
     """Every evaluated set with its posterior-mean objective next to its observed one, the recommended set first.
 
-    Sets whose runs failed on a modelled glass, or too often (learn.proposer.max_failure_fraction), are
-    ranked after all usable ones (column `usable`).
+    Sets whose runs failed on a modelled glass, or too often (learn.proposer.max_failure_fraction, judged on their run
+    counts: data.failures_within_limit), are ranked after all usable ones (column `usable`).
     """
     cands = data.candidates(dataset, problem)
     unit = normalise(cands.to_numpy(dtype=float), problem).reshape(len(cands), -1)
