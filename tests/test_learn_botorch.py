@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from scipy.stats import qmc
+from scipy.stats import norm, qmc
 
 import learn_toy as toy
 from glassfit import learn
@@ -110,6 +110,10 @@ def test_a_region_where_runs_failed_is_avoided():
     best = box_minimiser(engine)
     terms = gp.posterior_terms(engine.model, best[None], config, seed=1)
     assert best[0] < 0.8 and terms["predicted_failure_fraction"].iloc[0] < config.learn.proposer.max_failure_fraction
+    # nor on the edge of that region: the classifier puts the failure probability within the limit at 4 to 1 there
+    post = engine.model.model.models[-1].posterior(torch.as_tensor(best[None], dtype=torch.float64))
+    z = (np.log(0.5 / 0.5) - float(post.mean.squeeze())) / float(post.variance.squeeze()) ** 0.5
+    assert norm.cdf(z) >= 0.8  # the mean rule before put it where the odds were even (0.51)
     confirmed = learn.propose(data, config, k=4, seed=1, confirm=True, engine=engine)
     assert toy.unit_of(confirmed)[:, 0].max() < 0.8
     # and a failed set is never recommended, however good the model thinks it is

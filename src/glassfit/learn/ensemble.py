@@ -44,7 +44,7 @@ def noise_floor(dataset: pd.DataFrame, problem: LearningProblem) -> float:
 
 def local_minima(models: gp.Models, problem: LearningProblem, seed: int, starts: int = 16) -> torch.Tensor:
     """Local minima of the posterior-expected objective over the whole box, from ``starts`` restarts (BoTorch
-    qSimpleRegret with the campaign objective, penalised where the predicted failed-run fraction is over the limit):
+    qSimpleRegret with the campaign objective, penalised where failures are not within the limit at 4 to 1):
     the optima a grid of points would miss."""
     import warnings
 
@@ -53,7 +53,7 @@ def local_minima(models: gp.Models, problem: LearningProblem, seed: int, starts:
     from botorch.optim import optimize_acqf
 
     d = models.X_baseline.shape[-1]
-    objective = GenericMCObjective(lambda samples, X=None: models.penalised(samples, X, mean=True))
+    objective = GenericMCObjective(lambda samples, X=None: models.penalised(samples, X, confident=True))
     acq = qSimpleRegret(models.model, sampler=gp._sampler(models, problem, seed, 64), objective=objective)
     bounds = torch.stack([torch.zeros(d, dtype=gp.DTYPE), torch.ones(d, dtype=gp.DTYPE)])
     torch.manual_seed(seed)

@@ -34,6 +34,7 @@ from botorch.utils.multi_objective.hypervolume import infer_reference_point
 from botorch.utils.multi_objective.pareto import is_non_dominated
 from gpytorch.distributions import MultitaskMultivariateNormal
 from gpytorch.mlls import ExactMarginalLogLikelihood
+from scipy import stats
 
 from glassfit.model import LearningProblem
 
@@ -46,6 +47,7 @@ LOG_FLOOR = 1e-3  # a log-modelled value (R_chi) is floored here: a perfect matc
 FIT_ROWS = 800  # rows beyond which the hyperparameters are fitted on a random subset (_fit)
 LOGIT_EPS = 0.01  # a logit-modelled fraction is clipped into [eps, 1 - eps]: MD gives B4 exactly 0 below its cliff
 FAILURE_PENALTY = 1e3  # objective per unit of the failure classifier's logit over its limit (Models.penalised)
+WITHIN_Z = float(stats.norm.ppf(data.FAILURE_ODDS / (1.0 + data.FAILURE_ODDS)))  # a logit's quantile at those odds: mean + z std
 
 
 class GlassProperty(Model):
@@ -173,15 +175,25 @@ class Models:
         """Negative campaign objective (BoTorch maximises): the modelled terms, plus the inert glasses' constant."""
         return -(sum(self.modelled_terms(samples).values()) + sum(self.inert.values()))
 
-    def penalised(self, samples: torch.Tensor, X=None, *, mean: bool = False) -> torch.Tensor:
-        """objective, minus a steep penalty where the failed-run fraction is over the limit, for a gradient search that must
-        stay feasible: on each sample (a Thompson path, a draw of its own) or, mean=True, on the fraction's posterior mean
-        over the MC samples (dim 0: the box minimiser's rule, as posterior_terms predicts the fraction)."""
+    def penalised(self, samples: torch.Tensor, X=None, *, confident: bool = False) -> torch.Tensor:
+        """objective, minus a steep penalty where the failure probability is over the limit, for a gradient search that must
+        stay feasible: on each sample (a Thompson path, a draw of its own) or, confident=True, where the MC samples (dim 0)
+        do not put it within the limit at data.FAILURE_ODDS (their logit's mean + WITHIN_Z std: the box minimiser's rule,
+        as within_limit judges a point)."""
         value = self.objective(samples)
         if not self.failure:
             return value
-        excess = torch.logit(torch.sigmoid(samples[..., -1]).mean(0, keepdim=True)) if mean else samples[..., -1]
+        z = samples[..., -1]
+        excess = z.mean(0, keepdim=True) + WITHIN_Z * z.std(0, keepdim=True) if confident else z
         return value - FAILURE_PENALTY * torch.relu(excess - logit(self.max_failure))
+
+    def within_limit(self, unit: np.ndarray) -> np.ndarray:
+        """Per unit-box point: whether the failure classifier puts its failure probability within the limit at
+        data.FAILURE_ODDS (as data.failures_within_limit judges an evaluated set on its own runs); all while none failed."""
+        if not self.failure:
+            return np.ones(len(unit), dtype=bool)
+        odds = data.FAILURE_ODDS
+        return log_feasibility(self.model.models[-1], unit, self.max_failure) >= np.log(odds / (1.0 + odds))
 
     def constraints(self) -> list | None:
         """Feasibility: the predicted failed-run fraction stays below the limit (negative = feasible)."""

@@ -236,17 +236,16 @@ class Engine:
 
 
 def box_minimiser(engine: Engine) -> np.ndarray | None:
-    """The point of the whole box with the lowest posterior-expected objective where the failure classifier predicts a
-    failed-run fraction below learn.proposer.max_failure_fraction (botorch; None for the MLP, or if no minimum is)."""
+    """The point of the whole box with the lowest posterior-expected objective where the failure classifier puts the
+    failure probability within learn.proposer.max_failure_fraction at 4 to 1 (Models.within_limit: a point on the edge
+    of a blow-up region is no set to report; botorch; None for the MLP, or if no minimum is)."""
     if engine.kind != "botorch":
         return None
     from . import ensemble, gp
 
     starts = ensemble.local_minima(engine.model, engine.problem, engine.seed).numpy()
     terms = gp.posterior_terms(engine.model, starts, engine.problem, engine.seed)
-    objective = terms["predicted_objective"].to_numpy()
-    if engine.model.failure:
-        objective = np.where(terms["predicted_failure_fraction"] < engine.model.max_failure, objective, np.inf)
+    objective = np.where(engine.model.within_limit(starts), terms["predicted_objective"].to_numpy(), np.inf)
     return starts[int(np.argmin(objective))] if np.isfinite(objective).any() else None
 
 
