@@ -20,6 +20,7 @@ from .prior import SAME, fidelities
 from .settings import modelled_glasses, mol_fractions, normalise, oxides, param_names
 
 FAILURE_ODDS = 4.0  # a set is reported when its failure probability is within the limit at 4 to 1 (a single successful run is)
+WITHIN_PROBABILITY = FAILURE_ODDS / (1.0 + FAILURE_ODDS)  # those odds as the probability of being within the limit
 
 
 @dataclass
@@ -125,7 +126,7 @@ def failures_within_limit(dataset: pd.DataFrame, problem: LearningProblem, ids: 
     counts = failure_counts(dataset, problem).reindex(ids).fillna(0.0)
     failed, ok = counts["failed"].to_numpy(dtype=float), (counts["runs"] - counts["failed"]).to_numpy(dtype=float)
     within = betainc(failed + 0.5, ok + 0.5, problem.learn.proposer.max_failure_fraction)
-    return pd.Series(within >= FAILURE_ODDS / (1.0 + FAILURE_ODDS), index=ids)
+    return pd.Series(within >= WITHIN_PROBABILITY, index=ids)
 
 
 def usable(dataset: pd.DataFrame, problem: LearningProblem) -> pd.Series:

@@ -47,7 +47,7 @@ LOG_FLOOR = 1e-3  # a log-modelled value (R_chi) is floored here: a perfect matc
 FIT_ROWS = 800  # rows beyond which the hyperparameters are fitted on a random subset (_fit)
 LOGIT_EPS = 0.01  # a logit-modelled fraction is clipped into [eps, 1 - eps]: MD gives B4 exactly 0 below its cliff
 FAILURE_PENALTY = 1e3  # objective per unit of the failure classifier's logit over its limit (Models.penalised)
-WITHIN_Z = float(stats.norm.ppf(data.FAILURE_ODDS / (1.0 + data.FAILURE_ODDS)))  # a logit's quantile at those odds: mean + z std
+WITHIN_Z = float(stats.norm.ppf(data.WITHIN_PROBABILITY))  # a logit's quantile at those odds: mean + z std
 
 
 class GlassProperty(Model):
@@ -192,8 +192,7 @@ class Models:
         data.FAILURE_ODDS (as data.failures_within_limit judges an evaluated set on its own runs); all while none failed."""
         if not self.failure:
             return np.ones(len(unit), dtype=bool)
-        odds = data.FAILURE_ODDS
-        return log_feasibility(self.model.models[-1], unit, self.max_failure) >= np.log(odds / (1.0 + odds))
+        return log_feasibility(self.model.models[-1], unit, self.max_failure) >= np.log(data.WITHIN_PROBABILITY)
 
     def constraints(self) -> list | None:
         """Feasibility: the predicted failed-run fraction stays below the limit (negative = feasible)."""
