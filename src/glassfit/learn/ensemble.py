@@ -73,9 +73,7 @@ def draws(models: gp.Models, problem: LearningProblem, seed: int, floor: float, 
                    local_minima(models, problem, seed)])
     with torch.no_grad():
         samples = gp._sampler(models, problem, seed, n_draws)(models.model.posterior(X[None]))[:, 0]  # (draws, n, outputs)
-        objective = -models.objective(samples)  # (draws, n)
-        if models.failure:
-            objective = torch.where(samples[..., -1] > gp.logit(models.max_failure), torch.inf, objective)
+        objective = models.sample_objective(samples)  # (draws, n)
     best = objective.min(dim=1, keepdim=True).values
     minimiser = np.bincount(objective.argmin(dim=1).numpy(), minlength=len(X)) / n_draws
     return X.numpy(), minimiser, (objective <= best + floor).double().mean(0).numpy()

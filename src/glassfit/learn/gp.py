@@ -175,6 +175,14 @@ class Models:
         """Negative campaign objective (BoTorch maximises): the modelled terms, plus the inert glasses' constant."""
         return -(sum(self.modelled_terms(samples).values()) + sum(self.inert.values()))
 
+    def sample_objective(self, samples: torch.Tensor) -> torch.Tensor:
+        """Campaign objective on each sample (..., q), +inf where that sample puts the failure probability over the
+        limit: the feasible minimiser of a draw (ensemble.draws, thompson.Samples) is never a point it predicts to fail."""
+        total = -self.objective(samples)
+        if self.failure:
+            total = torch.where(samples[..., -1] > logit(self.max_failure), torch.inf, total)
+        return total
+
     def penalised(self, samples: torch.Tensor, X=None, *, confident: bool = False) -> torch.Tensor:
         """objective, minus a steep penalty where the failure probability is over the limit, for a gradient search that must
         stay feasible: on each sample (a Thompson path, a draw of its own) or, confident=True, where the MC samples (dim 0)

@@ -17,7 +17,7 @@ from scipy.stats import qmc
 
 from glassfit.model import LearningProblem
 
-from .gp import DTYPE, GlassProperty, Models, logit
+from .gp import DTYPE, GlassProperty, Models
 
 CANDIDATES = 4096  # Sobol points scored per sample before the gradient polish
 POLISHED = 3  # best candidates per sample polished by L-BFGS-B on the sample
@@ -51,11 +51,7 @@ class Samples(torch.nn.Module):
 
     def objective(self, X: torch.Tensor) -> torch.Tensor:
         """Campaign objective of every sample (k, ..., n), +inf where that sample predicts failures over the limit."""
-        values = self(X)
-        total = -self.models.objective(values)
-        if self.models.failure:
-            total = torch.where(values[..., -1] > logit(self.models.max_failure), torch.inf, total)
-        return total
+        return self.models.sample_objective(self(X))
 
 
 def _polish(samples: Samples, starts: torch.Tensor) -> torch.Tensor:
