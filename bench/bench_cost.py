@@ -91,16 +91,18 @@ def log(message: str) -> None:
 
 
 class Landscape:
-    """The project's landscape (variant None) or a held-out member: MD stand-in, true objective, optimum."""
+    """The project's landscape (variant None) or a held-out member: MD stand-in (its replica scatter x noise), true
+    objective, optimum."""
 
-    def __init__(self, name: str, variant: heldout.Variant | None, problem):
-        self.name, self.variant = name, variant
+    def __init__(self, name: str, variant: heldout.Variant | None, problem, noise: float = 1.0):
+        self.name, self.variant, self.noise = name, variant, noise
         self.optimum = variant.optimum(problem) if variant else synthetic.optimum(problem)[1]
 
     def evaluate(self, rows: pd.DataFrame, problem, rng, replicas: int, glasses: list[str]) -> pd.DataFrame:
         if self.variant:
-            return self.variant.evaluate(rows, problem, rng, replicas, glasses)
-        return synthetic.evaluate(rows, problem, rng, replicas=replicas, glasses=glasses)
+            return self.variant.evaluate(rows, problem, rng, replicas, glasses, self.noise)
+        return synthetic.evaluate(rows, problem, rng, replicas=replicas, glasses=glasses,
+                                  noise_density_g_cm3=self.noise * synthetic.NOISE_DENSITY, noise_B4=self.noise * synthetic.NOISE_B4)
 
     def true_objective(self, values: np.ndarray, problem) -> np.ndarray:
         """Noise-free objective (n,) of absolute parameter sets (n, d)."""

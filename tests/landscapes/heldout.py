@@ -66,8 +66,8 @@ class Variant:
         return 1.0 + self.near_cliff * np.exp(-0.5 * ((s - synthetic.B4_SC24) / 1.0) ** 2)
 
     def evaluate(self, candidates: pd.DataFrame, problem: LearningProblem, rng: np.random.Generator, replicas: int,
-                 glasses: list[str]) -> pd.DataFrame:
-        """Data-set rows as synthetic.evaluate gives them, with this variant's truth, scatter and failures."""
+                 glasses: list[str], noise: float = 1.0) -> pd.DataFrame:
+        """Data-set rows as synthetic.evaluate gives them, with this variant's truth, scatter (x noise) and failures."""
         names = param_names(problem)
         values = candidates[names].to_numpy(dtype=float)
         rho, b4_true = self.truth(values, problem, glasses)
@@ -75,7 +75,7 @@ class Variant:
         b2o3 = synthetic._composition(problem, glasses)["B2O3"]
         fail = 1 - (1 - self.p_region(values, problem, b2o3)) * (1 - self.random_fail)
         ok = rng.random((n, g, replicas)) >= fail[..., None]
-        factor = self.scatter(values, problem)[..., None]
+        factor = noise * self.scatter(values, problem)[..., None]
         rep_d = rho[..., None] + factor * rng.normal(0.0, synthetic.NOISE_DENSITY, (n, g, replicas))
         rep_b = np.clip(b4_true[..., None] + factor * rng.normal(0.0, synthetic.NOISE_B4, (n, g, replicas)), 0.0, 1.0)
         return synthetic.data_rows(candidates, problem, glasses, ok, {"density_g_cm3": rep_d, "B4": rep_b})
