@@ -102,7 +102,8 @@ class Landscape:
         if self.variant:
             return self.variant.evaluate(rows, problem, rng, replicas, glasses, self.noise)
         return synthetic.evaluate(rows, problem, rng, replicas=replicas, glasses=glasses,
-                                  noise_density_g_cm3=self.noise * synthetic.NOISE_DENSITY, noise_B4=self.noise * synthetic.NOISE_B4)
+                                  noise_density_g_cm3=self.noise * synthetic.NOISE_DENSITY,
+                                  noise_B4=self.noise * synthetic.NOISE_B4)
 
     def true_objective(self, values: np.ndarray, problem) -> np.ndarray:
         """Noise-free objective (n,) of absolute parameter sets (n, d)."""
