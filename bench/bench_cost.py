@@ -58,6 +58,9 @@ confirming methods' (screen, screen-ts, fixed-ts-confirm) rows only until the fi
   bench/records/bench_cost_within_limit_6seeds.csv   fixed-ts and screen-ts with today's code, seeds 0-5, both
                                                  landscapes, budget 2600 (the goal's table in README.md):
       .venv/bin/python bench/bench_cost.py --methods fixed-ts screen-ts --budget 2600
+  bench/records/bench_cost_d5_30sets_6seeds.csv  fixed-d5 with today's code (qLogNEI batches, the last batch confirms),
+                                                 seeds 0-5, both landscapes, budget 1266 (30 sets: 6, 10, 10 and 4):
+      .venv/bin/python bench/bench_cost.py --methods fixed-d5 --budget 1266
 """
 from __future__ import annotations
 
