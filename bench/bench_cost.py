@@ -32,7 +32,7 @@ Run (from the repository root, with the project's virtual environment):
   .venv/bin/python bench/bench_cost.py --resume --out DIR                 # run only the campaigns DIR/bench_cost.csv lacks
   .venv/bin/python bench/bench_cost.py --report bench/results/bench_cost.csv
 Writes bench/results/bench_cost.csv and bench/results/bench_cost.png. Recorded runs (--report reprints their tables and draws <csv stem>.png beside them;
-bench_cost_within_limit_6seeds is today's code; the others were made before a set's failures were judged at 4 to 1
+bench_cost_within_limit_6seeds and bench_cost_d5_30sets_6seeds are today's code; the others were made before a set's failures were judged at 4 to 1
 (data.failures_within_limit, Models.within_limit: the confirmation set kept off the edge of the failure region), which
 changes the fixed methods' last report and the confirming methods' rows from the first failed run; the ones above
 bench_cost_30sets were made before the last batch confirmed the posterior's best point in the fixed methods
