@@ -18,6 +18,7 @@ Methods, each a campaign loop with the production batch of --k new sets per iter
            confirm_last false): what that confirmation buys
   fixed-d5 fixed with an initial design of the start set and 5 Sobol points (learn.design.sobol_points 5; the
            published design has 15): whether a smaller design, two learned batches by 26 sets, gets within 5 % sooner
+  fixed-d5-ts           fixed-d5 with Thompson-sampled batches
 Iteration 0 is initial_design (start set in full, Sobol points; screened in screen mode).
 
 Scored after every iteration: the TRUE (noise-free) objective of the set the method reports (recommend()), against the
@@ -58,9 +59,10 @@ confirming methods' (screen, screen-ts, fixed-ts-confirm) rows only until the fi
   bench/records/bench_cost_within_limit_6seeds.csv   fixed-ts and screen-ts with today's code, seeds 0-5, both
                                                  landscapes, budget 2600 (the goal's table in README.md):
       .venv/bin/python bench/bench_cost.py --methods fixed-ts screen-ts --budget 2600
-  bench/records/bench_cost_d5_30sets_6seeds.csv  fixed-d5 with today's code (qLogNEI batches, the last batch confirms),
-                                                 seeds 0-5, both landscapes, budget 1266 (30 sets: 6, 10, 10 and 4):
-      .venv/bin/python bench/bench_cost.py --methods fixed-d5 --budget 1266
+  bench/records/bench_cost_d5_30sets_6seeds.csv  fixed (the published design), fixed-d5 and fixed-d5-ts with today's
+                                                 code, seeds 0-5, both landscapes, budget 1266 (30 sets: 16, 10 and 4;
+                                                 or 6, 10, 10 and 4; the last batch confirms):
+      .venv/bin/python bench/bench_cost.py --methods fixed fixed-d5 fixed-d5-ts --budget 1266
 """
 from __future__ import annotations
 
@@ -84,6 +86,7 @@ THOMPSON = {"thompson_rows": 0}  # every batch by Thompson sampling (glassfit.le
 METHODS = {"fixed": {}, "screen": {"cost": SCREEN}, "sobol": {},
            "fixed-ts": {"proposer": THOMPSON}, "screen-ts": {"cost": SCREEN, "proposer": THOMPSON},
            "fixed-ts-confirm": {"proposer": THOMPSON}, "fixed-d5": {"design": {"sobol_points": 5}},
+           "fixed-d5-ts": {"design": {"sobol_points": 5}, "proposer": THOMPSON},
            "fixed-ts-noconfirm": {"proposer": {**THOMPSON, "confirm_last": False}}}
 GOAL = 1.10  # within 10 % of the optimum
 REPLICAS = 6
