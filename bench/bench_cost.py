@@ -33,7 +33,7 @@ Run (from the repository root, with the project's virtual environment):
   .venv/bin/python bench/bench_cost.py --resume --out DIR                 # run only the campaigns DIR/bench_cost.csv lacks
   .venv/bin/python bench/bench_cost.py --report bench/results/bench_cost.csv
 Writes bench/results/bench_cost.csv and bench/results/bench_cost.png. Recorded runs (--report reprints their tables and draws <csv stem>.png beside them;
-bench_cost_within_limit_6seeds and bench_cost_d5_30sets_6seeds are today's code; the others were made before a set's failures were judged at 4 to 1
+bench_cost_within_limit_6seeds and bench_cost_d5_30sets_10seeds are today's code; the others were made before a set's failures were judged at 4 to 1
 (data.failures_within_limit, Models.within_limit: the confirmation set kept off the edge of the failure region), which
 changes the fixed methods' last report and the confirming methods' rows from the first failed run; the ones above
 bench_cost_30sets were made before the last batch confirmed the posterior's best point in the fixed methods
@@ -59,10 +59,11 @@ confirming methods' (screen, screen-ts, fixed-ts-confirm) rows only until the fi
   bench/records/bench_cost_within_limit_6seeds.csv   fixed-ts and screen-ts with today's code, seeds 0-5, both
                                                  landscapes, budget 2600 (the goal's table in README.md):
       .venv/bin/python bench/bench_cost.py --methods fixed-ts screen-ts --budget 2600
-  bench/records/bench_cost_d5_30sets_6seeds.csv  fixed (the published design), fixed-d5 and fixed-d5-ts with today's
-                                                 code, seeds 0-5, both landscapes, budget 1266 (30 sets: 16, 10 and 4;
-                                                 or 6, 10, 10 and 4; the last batch confirms):
+  bench/records/bench_cost_d5_30sets_10seeds.csv fixed (the published design) and fixed-d5, seeds 0-9, and fixed-d5-ts,
+                                                 seeds 0-5, with today's code, both landscapes, budget 1266 (30 sets: 16,
+                                                 10 and 4; or 6, 10, 10 and 4; the last batch confirms):
       .venv/bin/python bench/bench_cost.py --methods fixed fixed-d5 fixed-d5-ts --budget 1266
+      .venv/bin/python bench/bench_cost.py --methods fixed-d5 fixed --seeds 6 7 8 9 --budget 1266
 """
 from __future__ import annotations
 
