@@ -19,6 +19,7 @@ Methods, each a campaign loop with the production batch of --k new sets per iter
   fixed-d5 fixed with an initial design of the start set and 5 Sobol points (learn.design.sobol_points 5; the
            published design has 15): whether a smaller design, two learned batches by 26 sets, gets within 5 % sooner
   fixed-d5-ts           fixed-d5 with Thompson-sampled batches
+  fixed-d2, fixed-d9    fixed with 2 or 9 Sobol points (3 and 10 sets): whether 6 sets is too small or too large a design
 Iteration 0 is initial_design (start set in full, Sobol points; screened in screen mode).
 
 Scored after every iteration: the TRUE (noise-free) objective of the set the method reports (recommend()), against the
@@ -32,8 +33,9 @@ Run (from the repository root, with the project's virtual environment):
   .venv/bin/python bench/bench_cost.py --seeds 0 1 --landscapes project --budget 900
   .venv/bin/python bench/bench_cost.py --resume --out DIR                 # run only the campaigns DIR/bench_cost.csv lacks
   .venv/bin/python bench/bench_cost.py --report bench/results/bench_cost.csv
-Writes bench/results/bench_cost.csv and bench/results/bench_cost.png. Recorded runs (--report reprints their tables and draws <csv stem>.png beside them;
-bench_cost_within_limit_6seeds and bench_cost_d5_30sets_10seeds are today's code; the others were made before a set's failures were judged at 4 to 1
+Writes bench/results/bench_cost.csv and bench/results/bench_cost.png. Recorded runs (--report reprints their tables
+and draws <csv stem>.png beside them; bench_cost_within_limit_6seeds, bench_cost_d5_30sets_10seeds and
+bench_cost_design_30sets_10seeds are today's code; the others were made before a set's failures were judged at 4 to 1
 (data.failures_within_limit, Models.within_limit: the confirmation set kept off the edge of the failure region), which
 changes the fixed methods' last report and the confirming methods' rows from the first failed run; the ones above
 bench_cost_30sets were made before the last batch confirmed the posterior's best point in the fixed methods
@@ -64,6 +66,9 @@ confirming methods' (screen, screen-ts, fixed-ts-confirm) rows only until the fi
                                                  10 and 4; or 6, 10, 10 and 4; the last batch confirms):
       .venv/bin/python bench/bench_cost.py --methods fixed fixed-d5 fixed-d5-ts --budget 1266
       .venv/bin/python bench/bench_cost.py --methods fixed-d5 fixed --seeds 6 7 8 9 --budget 1266
+  bench/records/bench_cost_design_30sets_10seeds.csv   fixed-d2 and fixed-d9, seeds 0-9, with today's code, both
+                                                 landscapes, budget 1266 (3, 10, 10 and 7 sets; or 10, 10 and 10):
+      .venv/bin/python bench/bench_cost.py --methods fixed-d2 fixed-d9 --seeds 0 1 2 3 4 5 6 7 8 9 --budget 1266
 """
 from __future__ import annotations
 
@@ -88,6 +93,7 @@ METHODS = {"fixed": {}, "screen": {"cost": SCREEN}, "sobol": {},
            "fixed-ts": {"proposer": THOMPSON}, "screen-ts": {"cost": SCREEN, "proposer": THOMPSON},
            "fixed-ts-confirm": {"proposer": THOMPSON}, "fixed-d5": {"design": {"sobol_points": 5}},
            "fixed-d5-ts": {"design": {"sobol_points": 5}, "proposer": THOMPSON},
+           "fixed-d2": {"design": {"sobol_points": 2}}, "fixed-d9": {"design": {"sobol_points": 9}},
            "fixed-ts-noconfirm": {"proposer": {**THOMPSON, "confirm_last": False}}}
 GOAL = 1.10  # within 10 % of the optimum
 REPLICAS = 6
