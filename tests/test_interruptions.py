@@ -75,8 +75,17 @@ def start_and_interrupt(workdir: Path, sig: int, at_runs: int, profile: str = "l
         time.sleep(0.2)
     assert proc.poll() is None, f"the campaign ended before it could be interrupted:\n{proc.stdout.read()[-3000:]}"
     os.killpg(proc.pid, sig)
-    proc.wait(timeout=180)
+    wait_or_fail(proc, f"{sig.name} to the whole process group")
     return recorded_runs(workdir)
+
+
+def wait_or_fail(proc: subprocess.Popen, what: str) -> str:
+    """The interrupted workflow's output once it has exited; a workflow still running after 180 s is killed and fails the test."""
+    try:
+        return proc.communicate(timeout=180)[0]
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail(f"Snakemake did not exit within 180 s of {what}:\n{proc.communicate()[0][-3000:]}")
 
 
 @pytest.fixture(scope="module")
@@ -112,6 +121,46 @@ def test_killed_campaign_finishes_on_rerun(tmp_path, reference, sig):
     assert_nothing_half_written(results)
     assert (results / "final/summary.md").exists()
     pd.testing.assert_frame_equal(pd.read_csv(results / "iter-01/dataset.csv"), reference, check_exact=True)
+
+
+# A Snakefile that runs glassfit's and, as its fault, sends Snakemake SIGTERM in the moment its main thread books the
+# first finished MD run, holding the scheduler's lock: Snakemake's own handler waits for that lock forever.
+SIGTERM_WHILE_LOCKED = """
+import os, signal
+from snakemake.scheduling.job_scheduler import JobScheduler
+
+_finish_jobs = JobScheduler._finish_jobs
+
+
+def finish_jobs_after_sigterm(self):
+    if not hasattr(self, "sigterm_sent") and any(getattr(job, "rule", None) and job.rule.name == "simulate" for job in self._tofinish):
+        self.sigterm_sent = True
+        os.kill(os.getpid(), signal.SIGTERM)  # delivered to the main thread now, inside the lock
+    return _finish_jobs(self)
+
+
+JobScheduler._finish_jobs = finish_jobs_after_sigterm
+
+
+include: "{snakefile}"
+"""
+
+
+def test_sigterm_while_snakemake_holds_its_lock_stops_the_campaign(tmp_path, reference):
+    wrapper = tmp_path / "Snakefile.sigterm"
+    wrapper.write_text(SIGTERM_WHILE_LOCKED.format(snakefile=ROOT / "Snakefile"))
+    proc = run_workflow(tmp_path, fast_config(), "local", "all", background=True, snakefile=wrapper)  # "all": an included default_target is not the default
+    out = wait_or_fail(proc, "a SIGTERM that arrived while Snakemake held its scheduler's lock")
+    assert "Will exit after finishing currently running jobs" in out, out[-3000:]
+    finished = recorded_runs(tmp_path)
+    assert 0 < len(finished) < N_RUNS  # it stopped early, and kept what it had finished
+    assert_nothing_half_written(tmp_path / "results/tiny")
+
+    run_workflow(tmp_path, fast_config(), "local")  # the documented command, unchanged
+    after = properties_files(tmp_path / "results/tiny")
+    assert len(after) == N_RUNS
+    assert all(after[p] == t for p, t in finished.items()), "a finished MD run was redone"
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "results/tiny/iter-01/dataset.csv"), reference, check_exact=True)
 
 
 def test_second_workflow_on_same_directory_refuses(tmp_path):

@@ -57,9 +57,9 @@ def slurm_env(cluster, ranks: int = RANKS) -> dict[str, str]:
 SLURM_TEST_ARGS = ("--slurm-init-seconds-before-status-checks", "2", "--group-components", "structures=2", "analyses=2")
 
 
-def run_workflow(workdir: Path, cfg: dict, profile: str, *extra: str, env=None, background=False, check=True):
+def run_workflow(workdir: Path, cfg: dict, profile: str, *extra: str, env=None, background=False, check=True, snakefile: Path = ROOT / "Snakefile"):
     (workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
-    cmd = [str(SNAKEMAKE), "--snakefile", str(ROOT / "Snakefile"), "--profile", str(ROOT / "profiles" / profile),
+    cmd = [str(SNAKEMAKE), "--snakefile", str(snakefile), "--profile", str(ROOT / "profiles" / profile),
            "--configfile", str(workdir / "config.yaml"), "--directory", str(workdir), *extra]
     if background:
         return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,

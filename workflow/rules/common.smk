@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pandas as pd
 from snakemake.settings.types import RerunTrigger
 
-from glassfit import campaign as gc, layout, validation as gv, verify
+from glassfit import campaign as gc, layout, sigterm, validation as gv, verify
 from glassfit.analysis import workflow as aw
 from glassfit.config import ConfigError, resolve, resource_warnings
 from glassfit.potential import needs_table
@@ -28,6 +28,11 @@ RESULTS = CAMPAIGN.results
 # triggers would take for a change and redo it. The profiles say the same (rerun-triggers: [mtime]).
 if workflow.dag_settings is not None:
     workflow.dag_settings.rerun_triggers = frozenset({RerunTrigger.MTIME})
+# SIGTERM (SLURM's time limit, `kill`) finishes the running jobs and exits, as Snakemake means it to, instead of
+# hanging when it arrives while Snakemake books a finished job (glassfit.sigterm).
+if not sigterm.install() and workflow.is_main_process:
+    print("glassfit: this Snakemake's SIGTERM handler is not the one glassfit.sigterm knows; left as it is", file=sys.stderr)
+
 REPLICAS = list(range(CAMPAIGN.system.replicas))
 # Iteration 0's candidates are known before anything runs, so a dry run shows all of its MD jobs (their
 # parameter values are computed by rule design).
