@@ -163,6 +163,21 @@ def test_sigterm_while_snakemake_holds_its_lock_stops_the_campaign(tmp_path, ref
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "results/tiny/iter-01/dataset.csv"), reference, check_exact=True)
 
 
+def test_an_unknown_sigterm_handler_is_left_alone(monkeypatch):
+    from snakemake.scheduling.job_scheduler import JobScheduler
+
+    from glassfit import sigterm
+
+    def other_handler(self, *args):  # what a later Snakemake might do instead
+        self._user_kill = "graceful"
+
+    monkeypatch.setattr(JobScheduler, "exit_gracefully", other_handler)
+    assert not sigterm.install() and JobScheduler.exit_gracefully is other_handler
+    monkeypatch.undo()
+    assert sigterm.install() and sigterm.install()  # the known one is replaced, once
+    assert JobScheduler.exit_gracefully is sigterm._exit_gracefully
+
+
 def test_second_workflow_on_same_directory_refuses(tmp_path):
     first = run_workflow(tmp_path, fast_config(), "local", background=True)
     try:
