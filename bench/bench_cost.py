@@ -69,6 +69,10 @@ confirming methods' (screen, screen-ts, fixed-ts-confirm) rows only until the fi
   bench/records/bench_cost_design_30sets_10seeds.csv   fixed-d2 and fixed-d9, seeds 0-9, with today's code, both
                                                  landscapes, budget 1266 (3, 10, 10 and 7 sets; or 10, 10 and 10):
       .venv/bin/python bench/bench_cost.py --methods fixed-d2 fixed-d9 --seeds 0 1 2 3 4 5 6 7 8 9 --budget 1266
+  bench/records/bench_cost_d5_exact_6seeds.csv   fixed-d5 with near-exact MD (1 % of the replica scatter), seeds 0-5, both
+                                                 landscapes, budget 1266: whether the scatter or the search holds the 30-set
+                                                 report back:
+      .venv/bin/python bench/bench_cost.py --methods fixed-d5 --noise 0.01 --budget 1266
 """
 from __future__ import annotations
 
@@ -273,6 +277,8 @@ def main() -> None:
                         help="heldout: one member of the family per seed")
     parser.add_argument("--budget", type=int, default=1700, help="MD runs per campaign (1700 ~ 40 fully run sets x 7 glasses x 6)")
     parser.add_argument("--k", type=int, default=10, help="new sets per iteration (production: 10)")
+    parser.add_argument("--noise", type=float, default=1.0,
+                        help="replica scatter x this (0.01: near-exact MD, whether the scatter or the search limits a method)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--report", type=Path, help="only reprint the tables and redraw the figure of a saved CSV")
     parser.add_argument("--resume", action="store_true", help="keep the campaigns already in <out>/bench_cost.csv, run the rest")
@@ -291,7 +297,8 @@ def main() -> None:
         for seed in args.seeds:
             for kind in args.landscapes:
                 variant = heldout.Variant.draw(seed) if kind == "heldout" else None
-                landscape = Landscape(f"heldout (member per seed)" if variant else "project", variant, problem)
+                name = ("heldout (member per seed)" if variant else "project") + (f", scatter x {args.noise:g}" if args.noise != 1 else "")
+                landscape = Landscape(name, variant, problem, args.noise)
                 for method in args.methods:
                     if (landscape.name, method, seed) in done:
                         continue
