@@ -130,8 +130,9 @@ def test_a_damaged_dataset_is_rebuilt_without_md_or_a_new_proposal(copied, damag
     assert check.returncode == 1 and str(dataset) in check.stdout and "rebuilds it from the runs" in check.stdout
     proc = snakemake(copied)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert not set(jobs(proc)) & {*MD_RULES, "propose"} and "dataset" in jobs(proc)
+    assert not set(jobs(proc)) & {*MD_RULES, "propose", "dataset"} and f"rebuilt results/tiny/iter-00/dataset.csv from the runs" in proc.stderr
     assert dataset.read_text() == "".join(lines) and candidates(copied) == other
+    assert verify(copied).returncode == 0
 
 
 def test_lost_candidates_of_an_iteration_with_md_stop_the_workflow(copied):

@@ -9,9 +9,11 @@ What is checked (cheap: it reads each run's small properties.json once):
 - no run of a finished iteration is missing;
 - every ``runs.csv``, ``evaluations.csv`` and ``dataset.csv`` parses and agrees with the runs it was built from.
 
-A problem either blocks (the workflow stops: a file must be restored or the config put back) or is repaired by the
-workflow itself: a damaged run or table is moved aside (``<name>.damaged``) so that Snakemake redoes exactly that run
-or rebuilds that table; a missing run is redone. Finished MD is never redone or overwritten otherwise.
+A problem either blocks (the workflow stops: a file must be restored or the config put back) or is repaired (`repair`:
+by a real Snakemake run before its jobs start, or by ``glassfit repair``; a dry run only names it): a damaged run is
+moved aside (``<name>.damaged``) so that Snakemake redoes exactly that run; a damaged or missing table is moved aside and
+rebuilt from the runs at once, so that nothing made from it (a proposal) is made again; a missing run is redone.
+Finished MD is never redone or overwritten otherwise.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from glassfit import campaign as gc, layout
+from glassfit.files import write_csv
 from glassfit.model import Campaign, Observable, from_dict, to_dict
 
 #: the parts of a campaign that change what a run computes (a new value would mix runs of different physics)
@@ -41,6 +44,8 @@ class Problem:
     what: str
     todo: str
     blocking: bool
+    #: a table rebuilt from the runs by `repair` (instead of a run that Snakemake redoes)
+    rebuild: bool = False
 
     def __str__(self) -> str:
         return f"{self.path}: {self.what}; {self.todo}"
@@ -54,23 +59,62 @@ def check(campaign: Campaign) -> list[Problem]:
     problems = _campaign_json(campaign, results)
     for iteration in layout.iterations(results):
         problems += _iteration(campaign, results, iteration)
-    problems += [p for f in layout.run_files(results, "validation") if (p := _run(f, "validation"))]
+    problems += [p for f in layout.run_files(results, "validation") if (p := damaged_run(f, "validation"))]
     return problems
 
 
-def repair(problems: list[Problem]) -> list[str]:
-    """Move every damaged file of a non-blocking problem aside (``.damaged``) so the workflow redoes or rebuilds it; what was moved."""
-    moved = []
+def repair(campaign: Campaign, problems: list[Problem]) -> list[str]:
+    """Repair every non-blocking problem: a damaged run moved aside (Snakemake redoes it), a damaged or missing table moved
+    aside and rebuilt from the runs (nothing made from it is made again); one line per thing done."""
+    done = []
     for p in problems:
         if not p.blocking and p.path.is_file():
-            target = p.path.with_name(p.path.name + ".damaged")
-            n = 1
-            while target.exists():
-                n += 1
-                target = p.path.with_name(f"{p.path.name}.damaged{n}")
-            p.path.rename(target)
-            moved.append(f"{p.path} -> {target.name}")
-    return moved
+            done.append(f"moved aside {p.path} -> {set_aside(p.path, 'damaged').name}" + ("" if p.rebuild else ": snakemake redoes it"))
+    for iteration in sorted({layout.iteration_of(p.path.parent) for p in problems if p.rebuild and not p.blocking}):
+        done += [f"rebuilt {path} from the runs" for path in rebuild_tables(campaign, iteration)]
+    return done
+
+
+def planned_repairs(problems: list[Problem]) -> list[str]:
+    """What `repair` would do, one line each (for a dry run, which changes nothing)."""
+    return [f"a real run {'rebuilds' if p.rebuild else 'moves aside and redoes'} {p.path}" for p in problems if not p.blocking]
+
+
+def set_aside(path: Path, why: str = "superseded") -> Path:
+    """Rename a file to ``<name>.<why>`` or a folder to ``<why>.<name>`` (a number after ``why`` if taken), keeping it (a
+    run folder so renamed is no longer a run: layout.run_files reads ``r<k>`` folders); the new path."""
+    def name(n: str) -> str:
+        return f"{why}{n}.{path.name}" if path.is_dir() else f"{path.name}.{why}{n}"
+
+    target, n = path.with_name(name("")), 1
+    while target.exists():
+        n += 1
+        target = path.with_name(name(str(n)))
+    path.rename(target)
+    return target
+
+
+def rebuild_tables(campaign: Campaign, iteration: int) -> list[Path]:
+    """runs.csv, evaluations.csv and dataset.csv of an iteration that lack, rebuilt from its runs (as the workflow's rules
+    build them) when every run it planned is there and sound; the tables written."""
+    results = Path(campaign.results)
+    folder = layout.iteration_dir(results, iteration)
+    candidates = pd.read_csv(folder / layout.CANDIDATES)
+    planned = [layout.run_dir(results, folder.name, c, g, r) / layout.PROPERTIES for c, g, r in gc.iteration_runs(campaign, candidates, iteration, results)]
+    if not all(f.is_file() and damaged_run(f, folder.name) is None for f in planned):
+        return []  # Snakemake redoes the runs first and then builds the tables
+    written = []
+    if not (folder / layout.RUNS).is_file() or not (folder / layout.EVALUATIONS).is_file():
+        runs = gc.run_table(planned, campaign)
+        write_csv(folder / layout.RUNS, runs)
+        write_csv(folder / layout.EVALUATIONS, gc.evaluations(runs, candidates, campaign, iteration))
+        written += [folder / layout.RUNS, folder / layout.EVALUATIONS]
+    previous = layout.iteration_file(results, iteration - 1, layout.DATASET)
+    if not (folder / layout.DATASET).is_file() and (iteration == 0 or previous.is_file()):
+        earlier = pd.read_csv(previous) if iteration else None
+        write_csv(folder / layout.DATASET, gc.dataset(pd.read_csv(folder / layout.EVALUATIONS), earlier))
+        written.append(folder / layout.DATASET)
+    return written
 
 
 def _campaign_json(campaign: Campaign, results: Path) -> list[Problem]:
@@ -109,7 +153,7 @@ def _iteration(campaign: Campaign, results: Path, iteration: int) -> list[Proble
     folder = layout.iteration_dir(results, iteration)
     runs = layout.run_files(results, folder.name)
     candidates_file = folder / layout.CANDIDATES
-    problems = [p for f in runs if (p := _run(f, folder.name))]
+    problems = [p for f in runs if (p := damaged_run(f, folder.name))]
     try:
         candidates = pd.read_csv(candidates_file)
     except FileNotFoundError:
@@ -127,7 +171,10 @@ def _iteration(campaign: Campaign, results: Path, iteration: int) -> list[Proble
     return problems + _gathered(campaign, results, iteration, runs)
 
 
-def _run(path: Path, stage: str) -> Problem | None:
+REBUILT = "the workflow rebuilds it from the runs before any job starts (or glassfit repair)"
+
+
+def damaged_run(path: Path, stage: str) -> Problem | None:
     """A damaged properties.json: unreadable, or not the run its folder says."""
     _, candidate, glass, replica = layout.run_of(path)
     try:
@@ -147,19 +194,23 @@ def _gathered(campaign: Campaign, results: Path, iteration: int, runs: list[Path
     """runs.csv, evaluations.csv and dataset.csv of an iteration: readable, and equal to what the runs give."""
     folder = layout.iteration_dir(results, iteration)
     problems = []
+    proposed_from = layout.iteration_file(results, iteration + 1, layout.CANDIDATES).is_file()
     for name in GATHERED:
         path = folder / name
         if not path.is_file():
+            # a table that a later step was made from (the next proposal, or this dataset) is a lost record
+            if proposed_from or (name != layout.DATASET and (folder / layout.DATASET).is_file()):
+                problems.append(Problem(path, "missing (the next step was made from it)", REBUILT, False, rebuild=True))
             continue
         try:
             table = pd.read_csv(path)
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-            problems.append(Problem(path, f"unreadable ({str(error).splitlines()[0][:80]})", "the workflow moves it aside and rebuilds it from the runs", False))
+            problems.append(Problem(path, f"unreadable ({str(error).splitlines()[0][:80]})", REBUILT, False, rebuild=True))
             continue
         if name == layout.DATASET:
             problems += _dataset_agrees(campaign, results, iteration, path, table)
         elif name == layout.RUNS and len(table) != len(runs):
-            problems.append(Problem(path, f"lists {len(table)} runs, the folder has {len(runs)}", "the workflow moves it aside and rebuilds it from the runs", False))
+            problems.append(Problem(path, f"lists {len(table)} runs, the folder has {len(runs)}", REBUILT, False, rebuild=True))
     return problems
 
 
@@ -185,7 +236,7 @@ def _dataset_agrees(campaign: Campaign, results: Path, iteration: int, path: Pat
         same = False
     if same:
         return []
-    return [Problem(path, f"disagrees with the evaluations of iterations 0-{iteration} (rows lost or changed)", "the workflow moves it aside and rebuilds it from the runs", False)]
+    return [Problem(path, f"disagrees with the evaluations of iterations 0-{iteration} (rows lost or changed)", REBUILT, False, rebuild=True)]
 
 
 def _get(data: dict, key: str):

@@ -2,12 +2,12 @@
 import os
 import re
 import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import pandas as pd
-from snakemake.settings.types import RerunTrigger
 
-from glassfit import campaign as gc, layout, sigterm, validation as gv, verify
+from glassfit import campaign as gc, jobs, layout, sigterm, validation as gv, verify
 from glassfit.analysis import workflow as aw
 from glassfit.config import ConfigError, resolve, resource_warnings
 from glassfit.potential import needs_table
@@ -23,11 +23,11 @@ except ConfigError as error:
 
 RESULTS = CAMPAIGN.results
 
-# A job reruns only when an output is missing or an input is newer (Snakemake's mtime trigger), whatever the command line
-# says: a finished MD run or proposal depends on nothing (md_inputs, proposal_inputs), which the params, input and code
-# triggers would take for a change and redo it. The profiles say the same (rerun-triggers: [mtime]).
-if workflow.dag_settings is not None:
-    workflow.dag_settings.rerun_triggers = frozenset({RerunTrigger.MTIME})
+# A record (a finished MD run, an iteration's proposal files, its gathered tables) is made once, whatever the command line
+# or a site profile says: its rule declares the same inputs whatever is on disk, ancient() (no file time redoes it), no
+# params Snakemake can compare (the campaign is not a plain value), and a run: block (no script file whose time counts);
+# its outputs are protected() and update() (Snakemake never deletes them first), and the job keeps a record it finds
+# (glassfit.jobs). Redoing one is `glassfit redo`.
 # SIGTERM (SLURM's time limit, `kill`) finishes the running jobs and exits, as Snakemake means it to, instead of
 # hanging when it arrives while Snakemake books a finished job (glassfit.sigterm).
 if not sigterm.install() and workflow.is_main_process:
@@ -37,6 +37,39 @@ REPLICAS = list(range(CAMPAIGN.system.replicas))
 # Iteration 0's candidates are known before anything runs, so a dry run shows all of its MD jobs (their
 # parameter values are computed by rule design).
 DESIGN = gc.initial_kinds(CAMPAIGN) if CAMPAIGN.fit else None
+
+
+def before_dag(function):
+    """An input function that first repairs the campaign folder (once per Snakemake process, in its main process).
+
+    Snakemake says whether it executes for real only once it builds the DAG (while this file is parsed, workflow.dryrun is
+    always False), and the first input function it asks comes before it looks at any file: a real run repairs here, a dry
+    run (and --dag, --summary, --touch) only says what a real run would repair, and writes nothing.
+    """
+
+    def inputs(wildcards):
+        if not REPAIRED:
+            REPAIRED.append(repair_folder())
+        return function(wildcards)
+
+    return inputs
+
+
+REPAIRED = []
+
+
+def repair_folder() -> bool:
+    """Make (a real run) or name (any other) the repairs of PROBLEMS; whether they were made."""
+    if not workflow.is_main_process or not any(not p.blocking for p in PROBLEMS):
+        return False
+    real = workflow.executor_plugin is not None and not workflow.dryrun and not workflow.touch
+    locks = Path(workflow.persistence.path) / "locks" if real else None
+    if real and locks.is_dir() and any(locks.iterdir()):
+        print(f"glassfit: {locks} holds a lock (another Snakemake, or a stale lock: snakemake --unlock): nothing repaired", file=sys.stderr)
+        return False
+    for line in verify.repair(CAMPAIGN, PROBLEMS) if real else verify.planned_repairs(PROBLEMS):
+        print(f"glassfit: {line}", file=sys.stderr)
+    return real
 
 
 wildcard_constraints:
@@ -55,6 +88,7 @@ def iteration_file(iteration, name):
     return str(layout.iteration_file(RESULTS, iteration, name))
 
 
+@before_dag
 def iteration_runs(wildcards):
     """properties.json of every run of an iteration (after the proposal checkpoint from iteration 1 on).
 
@@ -72,28 +106,26 @@ def iteration_runs(wildcards):
 
 
 def md_inputs(stage):
-    """The inputs of one MD run of a stage (iter-NN or validation), or none once its properties.json exists: a finished run
-    never depends on a file that is made again or looks newer upstream (a copy, a redone table, a deleted structure; an
-    iteration's candidates are a checkpoint's output), so it is never redone for them."""
+    """The inputs of one MD run of a stage (iter-NN or validation): the same files whatever is on disk, ancient() so that a
+    file made again or looking newer (a copy, a redone table, a rebuilt structure) never redoes a finished run. A validation
+    run of a set that changed (best, after an extended campaign) waits for the new candidates.csv (glassfit.jobs.simulate
+    keeps the earlier run aside)."""
 
+    @before_dag
     def inputs(wildcards):
         folder = f"iter-{wildcards.iteration}" if stage == "iteration" else "validation"
+        candidates, structure = map(str, layout.stage_inputs(RESULTS, folder, wildcards.glass, wildcards.replica))
         done = layout.run_dir(RESULTS, folder, wildcards.candidate, wildcards.glass, wildcards.replica) / layout.PROPERTIES
         current = stage == "iteration" or not done.exists() or gv.run_is_current(CAMPAIGN, done, wildcards.candidate)
-        if done.exists() and current:
-            return {}
-        candidates, structure = map(str, layout.stage_inputs(RESULTS, folder, wildcards.glass, wildcards.replica))
-        # a validation run of a set that may have changed (best, while final/ is remade) waits for the new candidates.csv
         return {"candidates": ancient(candidates) if current else candidates, "structure": ancient(structure)}
 
     return inputs
 
 
+@before_dag
 def proposal_inputs(wildcards):
-    """The dataset a proposal is made from, or nothing once every file of the proposal exists: a proposal is made once, and
-    a dataset made again (a damaged one moved aside, a copy) neither remakes it nor holds up what follows from it."""
-    if all(os.path.exists(iteration_file(wildcards.iteration, name)) for name in (layout.CANDIDATES, layout.PREDICTIONS, layout.RANKING, layout.PROPOSAL)):
-        return {}
+    """The dataset a proposal is made from (and the warm-start tables): the same files whatever is on disk, ancient(), so a
+    dataset rebuilt or copied never remakes the proposal (a lost or damaged dataset is rebuilt before the DAG is built)."""
     return {"dataset": ancient(iteration_file(previous(wildcards.iteration), layout.DATASET)),
             "prior": [ancient(entry.path) for entry in CAMPAIGN.learn.prior_data]}  # warm-start tables (learn.prior_data)
 
@@ -102,11 +134,12 @@ def previous(iteration):
     return f"{int(iteration) - 1:02d}"
 
 
+@before_dag
 def dataset_inputs(wildcards):
-    """An iteration's evaluations, and the dataset of the iteration before it."""
-    inputs = {"evaluations": f"{RESULTS}/iter-{wildcards.iteration}/evaluations.csv"}
+    """An iteration's evaluations, and the dataset of the iteration before it (ancient: a dataset is built once)."""
+    inputs = {"evaluations": ancient(iteration_file(wildcards.iteration, layout.EVALUATIONS))}
     if wildcards.iteration != "00":
-        inputs["previous"] = f"{RESULTS}/iter-{previous(wildcards.iteration)}/dataset.csv"
+        inputs["previous"] = ancient(iteration_file(previous(wildcards.iteration), layout.DATASET))
     return inputs
 
 
@@ -125,6 +158,7 @@ def final_dataset(wildcards):
     return iteration_file(last_iteration(wildcards), layout.DATASET)
 
 
+@before_dag
 def final_inputs(wildcards):
     """Every file rule final reads: the last dataset, the ranking and proposal made from it (the empty one), the initial
     design, and every iteration's ranking and predictions (the convergence figure and the summary's history)."""
@@ -191,6 +225,7 @@ def structure_dir(stage, candidate, glass):
     return f"{RESULTS}/{stage}/structure/{candidate}/{glass}"
 
 
+@before_dag
 def replica_analyses(wildcards):
     """The analysis folders of every replica of one candidate x glass that the stage ran (an iteration's plan: learn.cost)."""
     replicas = REPLICAS
@@ -200,16 +235,19 @@ def replica_analyses(wildcards):
     return [f"{RESULTS}/{wildcards.stage}/runs/{wildcards.candidate}/{wildcards.glass}/r{r}/analysis" for r in replicas]
 
 
+@before_dag
 def validation_runs(wildcards):
     """properties.json of every validation run: every set x validation glass x replica."""
     return [f"{RESULTS}/validation/runs/{s}/{g}/r{r}/properties.json" for s in VALIDATION_SETS for g in VALIDATION_GLASSES for r in REPLICAS]
 
 
+@before_dag
 def validation_best(wildcards):
     """final/best.csv when the validation includes the campaign's reported set."""
     return [f"{RESULTS}/final/best.csv"] if "best" in VALIDATION_SETS else []
 
 
+@before_dag
 def iteration_structures(wildcards):
     """Replica averages of every candidate x glass of every iteration up to the final dataset's."""
     last = last_iteration(wildcards)
@@ -223,7 +261,9 @@ def iteration_structures(wildcards):
 
 # The campaign folder checked against itself and the config before anything runs (glassfit.verify, the same check as
 # `glassfit verify`): a problem that needs a person (a changed physics key, a lost candidates.csv) stops the workflow
-# with one line each; a damaged run or table is moved aside (<file>.damaged) so that exactly it is redone.
+# with one line each. Repairs (a damaged run moved aside so that exactly it is redone, a damaged or lost table rebuilt
+# from the runs) wait for before_dag: only a real run makes them, before Snakemake looks at any file; a dry run names them.
+PROBLEMS = []
 if workflow.is_main_process:
     for warning in resource_warnings(CAMPAIGN):
         print(f"glassfit: {CONFIG_SOURCE}: {warning}", file=sys.stderr)
@@ -232,11 +272,9 @@ if workflow.is_main_process:
         print(f"glassfit: {problem}", file=sys.stderr)
     if any(p.blocking for p in PROBLEMS):
         sys.exit(f"glassfit: {sum(p.blocking for p in PROBLEMS)} problem(s) above stop the workflow before it changes anything in {RESULTS}")
-    if not workflow.dryrun:
-        for moved in verify.repair(PROBLEMS):
-            print(f"glassfit: moved aside {moved}: it is redone", file=sys.stderr)
 
 
+@before_dag
 def every_run(wildcards):
     """properties.json of every run of every iteration up to the last: a lost run is redone even when the products exist.
 

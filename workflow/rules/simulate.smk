@@ -1,37 +1,36 @@
 # Stage "simulate": candidates -> initial structures -> LAMMPS melt-quench runs -> gathered evaluations.
 
 
+# Records (common.smk): outputs protected() and update(), run: blocks calling glassfit.jobs.
 rule design:
     output:
-        candidates=f"{RESULTS}/iter-00/candidates.csv",
-        campaign=f"{RESULTS}/campaign.json",
+        candidates=protected(update(f"{RESULTS}/iter-00/candidates.csv")),
+        campaign=protected(update(f"{RESULTS}/campaign.json")),
     log:
         f"{RESULTS}/logs/design.log",
-    params:
-        campaign=CAMPAIGN,
     localrule: True
-    script:
-        "../../scripts/design.py"
+    run:
+        jobs.design(CAMPAIGN, output, log)
 
 
 rule structure:
     output:
-        f"{RESULTS}/structures/{{glass}}/r{{replica}}.data",
+        update(f"{RESULTS}/structures/{{glass}}/r{{replica}}.data"),
     log:
         f"{RESULTS}/logs/structure/{{glass}}-r{{replica}}.log",
     params:
         campaign=CAMPAIGN,
-    script:
-        "../../scripts/structure.py"
+    run:
+        jobs.structure(params.campaign, wildcards, output, log)
 
 
-# Finished MD is never redone: a run depends on its candidates and structure only until its properties.json exists, and
-# then on nothing (md_inputs), so neither fresh file times (a copied campaign) nor a table rebuilt upstream redo it.
+# Finished MD is never redone: a run's inputs are ancient (md_inputs), so neither fresh file times (a copied campaign) nor
+# a table rebuilt upstream redo it; a job started over a finished run keeps it (glassfit.jobs.simulate).
 rule simulate:
     input:
         unpack(md_inputs("iteration")),
     output:
-        f"{RESULTS}/iter-{{iteration}}/runs/{{candidate}}/{{glass}}/r{{replica}}/properties.json",
+        protected(update(f"{RESULTS}/iter-{{iteration}}/runs/{{candidate}}/{{glass}}/r{{replica}}/properties.json")),
     log:
         f"{RESULTS}/logs/simulate/iter-{{iteration}}/{{candidate}}-{{glass}}-r{{replica}}.log",
     params:
@@ -42,21 +41,19 @@ rule simulate:
         # x threads (profiles keep set-threads equal to tasks), x md.runtime_safety_factor, x attempt (a resubmitted
         # job gets longer)
         runtime=lambda wildcards, threads, attempt: gc.md_runtime_minutes(CAMPAIGN, threads, attempt),
-    script:
-        "../../scripts/simulate.py"
+    run:
+        jobs.simulate(params.campaign, wildcards, input, output, resources, log)
 
 
 rule evaluations:
     input:
-        candidates=f"{RESULTS}/iter-{{iteration}}/candidates.csv",
-        runs=iteration_runs,
+        candidates=ancient(f"{RESULTS}/iter-{{iteration}}/candidates.csv"),
+        runs=lambda wildcards: [ancient(f) for f in iteration_runs(wildcards)],
     output:
-        evaluations=f"{RESULTS}/iter-{{iteration}}/evaluations.csv",
-        runs=f"{RESULTS}/iter-{{iteration}}/runs.csv",
+        evaluations=protected(update(f"{RESULTS}/iter-{{iteration}}/evaluations.csv")),
+        runs=protected(update(f"{RESULTS}/iter-{{iteration}}/runs.csv")),
     log:
         f"{RESULTS}/logs/evaluations/iter-{{iteration}}.log",
-    params:
-        campaign=CAMPAIGN,
     localrule: True
-    script:
-        "../../scripts/evaluations.py"
+    run:
+        jobs.evaluations(CAMPAIGN, wildcards, input, output, log)

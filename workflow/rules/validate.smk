@@ -7,7 +7,7 @@
 # seeds) and the validated sets (candidate = a label of analysis.validation_sets) instead of an iteration's candidates.
 use rule structure as validate_structure with:
     output:
-        f"{RESULTS}/validation/structures/{{glass}}/r{{replica}}.data",
+        update(f"{RESULTS}/validation/structures/{{glass}}/r{{replica}}.data"),
     log:
         f"{RESULTS}/logs/validation/structure/{{glass}}-r{{replica}}.log",
     params:
@@ -32,7 +32,8 @@ use rule simulate as validate_simulate with:
     input:
         unpack(md_inputs("validation")),
     output:
-        f"{RESULTS}/validation/runs/{{candidate}}/{{glass}}/r{{replica}}/properties.json",
+        update(f"{RESULTS}/validation/runs/{{candidate}}/{{glass}}/r{{replica}}/properties.json"),  # not protected: the run of
+        # best is redone when the reported set changes (an extended campaign), the earlier run kept aside (glassfit.jobs)
     log:
         f"{RESULTS}/logs/validation/simulate/{{candidate}}-{{glass}}-r{{replica}}.log",
     params:
