@@ -66,13 +66,7 @@ def finished(tmp_path_factory) -> Path:
 @pytest.fixture
 def copied(finished, tmp_path) -> Path:
     """The finished campaign copied file by file, newest first (no .snakemake/): fresh times, inputs newer than outputs."""
-    target = tmp_path / "copy"
-    files = sorted((p for p in finished.rglob("*") if p.is_file() and ".snakemake" not in p.parts), key=lambda p: p.stat().st_mtime_ns, reverse=True)
-    for f in files:
-        out = target / f.relative_to(finished)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(f, out)
-    return target
+    return _newest_first(finished, tmp_path / "copy")
 
 
 def md_files(workdir: Path) -> dict[str, bytes]:
@@ -191,3 +185,185 @@ def test_extending_a_finished_campaign_redoes_only_the_validation_of_the_new_bes
     # the new proposal; the validation of best (which may change: 1 glass x 2 replicas), never start's, whose set is the same
     assert planned.get("propose") == 1 and planned.get("validate_simulate") == 2, planned
     assert "simulate" not in planned  # no earlier iteration's MD
+
+
+# The fault matrix of issue 32: every way a user invokes Snakemake, on every kind of copy, plans no record again; a dry
+# run leaves every byte, file time and mode of the folder as it was; a real run redoes exactly what was lost.
+RECORD_RULES = {"design", "structure", "simulate", "evaluations", "dataset", "propose", "validate_structure", "validate_simulate"}
+#: a site profile of a user's own: Snakemake's default rerun triggers (all five), no keep-going
+SITE_PROFILE = {"cores": 2, "rerun-triggers": ["mtime", "params", "input", "code", "software-env"], "latency-wait": 1}
+INVOCATIONS = ("no profile", "local", "site", "slurm")
+
+
+def invoke(workdir: Path, how: str, *args: str, snakefile: Path = ROOT / "Snakefile") -> subprocess.CompletedProcess:
+    """snakemake as a user types it: no profile, the shipped local or SLURM profile, or a site profile of their own."""
+    if how == "site":
+        (workdir / "site").mkdir(exist_ok=True)
+        (workdir / "site/config.yaml").write_text(yaml.safe_dump(SITE_PROFILE))
+    profile = {"no profile": ["--cores", "2"], "local": ["--profile", str(ROOT / "profiles/local")],
+               "site": ["--profile", str(workdir / "site")], "slurm": ["--profile", str(ROOT / "profiles/slurm")]}[how]
+    cmd = [str(SNAKEMAKE), "--snakefile", str(snakefile), *profile, "--configfile", "config.yaml", *args]
+    return subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=900)
+
+
+def snapshot(workdir: Path) -> dict[str, tuple[bytes, int, int]]:
+    """Every file of the campaign folder: bytes, modification time and mode."""
+    results = workdir / "results/tiny"
+    return {str(p.relative_to(results)): (p.read_bytes(), p.stat().st_mtime_ns, p.stat().st_mode)
+            for p in sorted(results.rglob("*")) if p.is_file()}
+
+
+def records(workdir: Path) -> dict[str, bytes]:
+    """The records: campaign.json, every iteration's files and every finished run (not the products of final/)."""
+    return {k: v[0] for k, v in snapshot(workdir).items() if k.startswith(("iter-", "campaign.json", "validation/runs/", "structures/"))}
+
+
+@pytest.fixture(params=["cp -a", "cp -r", "newest first"])
+def any_copy(request, finished, tmp_path) -> Path:
+    """The finished working directory (with .snakemake/) copied with cp -a or cp -r, or the campaign alone copied file by
+    file, newest first."""
+    target = tmp_path / "copy"
+    if request.param == "newest first":
+        return _newest_first(finished, target)
+    subprocess.run(["cp", request.param.split()[1], str(finished), str(target)], check=True)
+    return target
+
+
+def _newest_first(finished: Path, target: Path) -> Path:
+    files = sorted((p for p in finished.rglob("*") if p.is_file() and ".snakemake" not in p.parts), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    for f in files:
+        out = target / f.relative_to(finished)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(f, out)
+    return target
+
+
+@pytest.fixture
+def newer_sources(tmp_path) -> Path:
+    """This checkout's Snakefile, rules and scripts with fresh file times, as after `git pull` or a new clone."""
+    checkout = tmp_path / "checkout"
+    for part in ("workflow", "scripts"):
+        shutil.copytree(ROOT / part, checkout / part, copy_function=shutil.copyfile)
+    shutil.copyfile(ROOT / "Snakefile", checkout / "Snakefile")
+    return checkout / "Snakefile"
+
+
+@pytest.mark.parametrize("how", INVOCATIONS)
+def test_no_invocation_plans_a_record_again_and_a_dry_run_writes_nothing(any_copy, how, newer_sources):
+    before = snapshot(any_copy)
+    for snakefile in (ROOT / "Snakefile", newer_sources):
+        dry = invoke(any_copy, how, "-n", snakefile=snakefile)
+        assert dry.returncode == 0, dry.stderr[-3000:]
+        assert not set(jobs(dry)) & RECORD_RULES, (snakefile, jobs(dry))
+    assert snapshot(any_copy) == before
+
+
+def test_a_real_run_forced_touched_or_newer_redoes_no_record(finished, tmp_path, newer_sources):
+    workdir = tmp_path / "copy"
+    subprocess.run(["cp", "-r", str(finished), str(workdir)], check=True)
+    kept = records(workdir)
+    for how, args in [("no profile", ()), ("site", ()), ("site", ("--forcerun", "propose")), ("no profile", ("--forcerun", "evaluations", "dataset")),
+                      ("no profile", ("--touch",))]:
+        proc = invoke(workdir, how, *args, snakefile=newer_sources)
+        assert proc.returncode == 0, (how, args, proc.stderr[-3000:])
+        assert records(workdir) == kept, (how, args)
+        if "--forcerun" in args:  # the forced jobs ran and kept every record they found
+            assert "kept the finished record results/tiny/iter-01/candidates.csv" in (workdir / "results/tiny/logs/propose/iter-01.log").read_text()
+    dry = invoke(workdir, "site", "-n", snakefile=newer_sources)
+    assert not set(jobs(dry)) & RECORD_RULES, jobs(dry)
+    assert verify(workdir).returncode == 0
+
+
+@pytest.mark.parametrize("how", ["no profile", "local", "slurm"])
+def test_a_dry_run_names_the_repairs_and_makes_none(copied, how):
+    run = copied / "results/tiny/iter-01/runs/i01c00/12B/r1/properties.json"
+    run.write_text('{"status": "ok", "candidate": ')
+    dataset = copied / "results/tiny/iter-00/dataset.csv"
+    dataset.write_text("".join(dataset.read_text().splitlines(keepends=True)[:2]))
+    before = snapshot(copied)
+    dry = invoke(copied, how, "-n")
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    assert snapshot(copied) == before
+    assert "glassfit: a real run moves aside and redoes results/tiny/iter-01/runs/i01c00/12B/r1/properties.json" in dry.stderr
+    assert "glassfit: a real run rebuilds results/tiny/iter-00/dataset.csv" in dry.stderr
+    assert jobs(dry).get("simulate") is None  # the damaged file is still there: Snakemake sees it until a real run moves it
+
+
+def test_inspection_commands_write_nothing(copied):
+    run = copied / "results/tiny/iter-01/runs/i01c00/12B/r1/properties.json"
+    run.write_text("{")
+    before = snapshot(copied)
+    results = str(copied / "results/tiny")
+    for args in (["status", results], ["status", results, "--json"], ["verify", results], ["verify", results, "--configfile", "config.yaml"],
+                 ["check", "--configfile", "config.yaml"]):
+        subprocess.run([str(GLASSFIT), *args], cwd=copied, capture_output=True, text=True)
+    assert snapshot(copied) == before
+
+
+def test_glassfit_repair_makes_the_repairs_of_a_real_run(copied):
+    run = copied / "results/tiny/iter-01/runs/i01c00/12B/r1/properties.json"
+    run.write_text("{")
+    (copied / "results/tiny/iter-01/evaluations.csv").unlink()
+    kept = records(copied)
+    proc = subprocess.run([str(GLASSFIT), "repair", str(copied / "results/tiny")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert f"moved aside {run} -> properties.json.damaged: snakemake redoes it" in proc.stdout
+    assert f"rebuilt {copied}/results/tiny/iter-01/evaluations.csv from the runs" in proc.stdout
+    assert records(copied)["iter-01/evaluations.csv"] == kept["iter-01/evaluations.csv"] is not None
+    dry = invoke(copied, "no profile", "-n")
+    assert jobs(dry).get("simulate") == 1 and not set(jobs(dry)) & {"propose", "evaluations", "dataset"}, jobs(dry)
+
+
+def test_a_stale_lock_stops_the_run_before_any_repair(finished, tmp_path):
+    workdir = tmp_path / "copy"
+    subprocess.run(["cp", "-a", str(finished), str(workdir)], check=True)
+    run = workdir / "results/tiny/iter-01/runs/i01c00/12B/r1/properties.json"
+    run.write_text("{")
+    locks = workdir / ".snakemake/locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    (locks / "0.output.lock").write_text(str(run) + "\n")  # what a killed Snakemake leaves
+    proc = invoke(workdir, "no profile")
+    assert proc.returncode != 0 and "holds a lock" in proc.stderr and run.read_text() == "{"
+
+
+def test_a_changed_composition_stops_and_a_changed_measurement_is_named(copied):
+    config = yaml.safe_load((copied / "config.yaml").read_text())
+    table = (ROOT / "config/glasses.csv").read_text().splitlines()
+    header = table[0].split(",")
+    for i, line in enumerate(table):
+        cells = line.split(",")
+        if cells[0] == "12B":
+            cells[header.index("SiO2")] = str(float(cells[header.index("SiO2")]) + 1)
+            table[i] = ",".join(cells)
+    (copied / "glasses.csv").write_text("\n".join(table) + "\n")
+    config["glasses"]["table"] = str(copied / "glasses.csv")
+    (copied / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    dry = invoke(copied, "no profile", "-n")
+    assert dry.returncode != 0 and "campaign.json: glasses.12B.composition.SiO2 was 63.0 when the campaign started" in dry.stderr
+    assert "stop the workflow" in dry.stderr
+
+
+def test_a_finished_campaign_says_how_to_go_on_and_extend_redoes_nothing(copied):
+    config = yaml.safe_load((copied / "config.yaml").read_text())
+    config["learn"]["iterations"] = 3
+    (copied / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    before = records(copied)
+    dry = invoke(copied, "no profile", "-n")
+    assert dry.returncode == 0 and "the campaign could go on" in dry.stderr and "glassfit extend" in dry.stderr
+    proc = subprocess.run([str(GLASSFIT), "extend", "results/tiny", "--configfile", "config.yaml"], cwd=copied, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert (copied / "results/tiny/superseded.iter-02/proposal.json").is_file() and (copied / "results/tiny/superseded.final").is_dir()
+    dry = invoke(copied, "no profile", "-n")
+    planned = jobs(dry)
+    assert planned.get("propose") == 1 and not set(planned) & {"simulate", "evaluations", "dataset", "design"}, planned
+    assert all(records(copied).get(k) == v for k, v in before.items() if not k.startswith("iter-02"))
+
+
+def test_redo_names_what_it_redoes_and_refuses_a_proposal_md_was_made_from(copied):
+    results = copied / "results/tiny"
+    refused = subprocess.run([str(GLASSFIT), "redo", str(results), "iter-01", "--proposal"], capture_output=True, text=True)
+    assert refused.returncode == 1 and "2 MD run(s) were made from it" in refused.stderr
+    proc = subprocess.run([str(GLASSFIT), "redo", str(results), "iter-01", "--run", "i01c00/12B/r0"], capture_output=True, text=True)
+    assert proc.returncode == 0 and (results / "iter-01/runs/i01c00/12B/redone.r0/properties.json").is_file()
+    dry = invoke(copied, "local", "-n")
+    assert jobs(dry).get("simulate") == 1 and not set(jobs(dry)) & {"propose", "evaluations", "dataset"}, jobs(dry)

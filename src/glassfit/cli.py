@@ -99,40 +99,125 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _verify(args: argparse.Namespace) -> int:
-    """A campaign folder against itself (and its config, with --configfile): one line per problem, exit 1 if any."""
+def _folder_campaign(args: argparse.Namespace, command: str):
+    """The campaign of a results folder (args.results): from --configfile, else from its campaign.json; None (said) if neither."""
     import dataclasses
 
-    from glassfit import verify
     from glassfit.model import Campaign, from_dict
 
     results = Path(args.results)
-    if args.configfile:
+    if getattr(args, "configfile", None):
         campaign = config.load(args.configfile)
         if results.name != campaign.name:
-            print(f"glassfit verify: {results} is not the folder of campaign {campaign.name!r} ({args.configfile})", file=sys.stderr)
-            return 2
-        campaign = dataclasses.replace(campaign, results_dir=str(results.parent))
+            print(f"glassfit {command}: {results} is not the folder of campaign {campaign.name!r} ({args.configfile})", file=sys.stderr)
+            return None
     elif (results / "campaign.json").is_file():
         try:
             campaign = from_dict(Campaign, json.loads((results / "campaign.json").read_text()))
         except (ValueError, KeyError, TypeError) as error:
             print(f"{results / 'campaign.json'}: damaged ({type(error).__name__}); give --configfile to check the folder against its config", file=sys.stderr)
-            return 1
-        campaign = dataclasses.replace(campaign, results_dir=str(results.parent))
+            return None
     else:
-        print(f"glassfit verify: {results}: no campaign.json; give the campaign's --configfile", file=sys.stderr)
+        print(f"glassfit {command}: {results}: no campaign.json; give the campaign's --configfile", file=sys.stderr)
+        return None
+    return dataclasses.replace(campaign, results_dir=str(results.parent))
+
+
+def _verify(args: argparse.Namespace) -> int:
+    """A campaign folder against itself (and its config, with --configfile): one line per problem, exit 1 if any (changes it
+    only names, such as new experimental values or a campaign that could go on, do not count)."""
+    from glassfit import verify
+
+    results = Path(args.results)
+    campaign = _folder_campaign(args, "verify")
+    if campaign is None:
         return 2
-    problems = [str(p) for p in verify.check(campaign)]
+    found = verify.check(campaign)
+    problems = [str(p) for p in found if not p.warning]
     workdir = Path(args.directory or ".").resolve()
     locks = workdir / ".snakemake" / "locks"
     if locks.is_dir() and any(locks.iterdir()) and not live_snakemake(workdir):
         problems.append(f"{locks}: a stale lock (no Snakemake runs in {workdir}); run glassfit recover (with your --configfile and --profile)")
-    for line in problems:
+    for line in problems + [str(p) for p in found if p.warning]:
         print(line)
     if not problems:
         print(f"{results}: ok ({len(layout_runs(results))} MD runs checked)")
     return 1 if problems else 0
+
+
+def _repair(args: argparse.Namespace) -> int:
+    """Make the repairs a real Snakemake run makes before its jobs start: damaged runs moved aside, tables rebuilt."""
+    from glassfit import verify
+
+    campaign = _folder_campaign(args, "repair")
+    if campaign is None:
+        return 2
+    found = verify.check(campaign)
+    blocking = [p for p in found if p.blocking]
+    for p in blocking:
+        print(f"{p} (glassfit repair cannot do this)")
+    if blocking:
+        return 1
+    done = verify.repair(campaign, found)
+    for line in done:
+        print(line)
+    if not done:
+        print(f"{args.results}: nothing to repair")
+    return 0
+
+
+def _redo(args: argparse.Namespace) -> int:
+    """Redo one record on purpose: its files are kept aside (``.redone``) and the next snakemake run makes it again."""
+    from glassfit import layout, verify
+
+    campaign = _folder_campaign(args, "redo")
+    if campaign is None:
+        return 2
+    results = Path(campaign.results)
+    iteration = layout.iteration_of(args.iteration)
+    if iteration is None or not layout.iteration_dir(results, iteration).is_dir():
+        print(f"glassfit redo: {results / args.iteration}: no such iteration folder (iter-NN)", file=sys.stderr)
+        return 2
+    folder = layout.iteration_dir(results, iteration)
+    if args.proposal:
+        started = layout.run_files(results, folder.name)
+        if iteration == 0 or started:
+            why = "iteration 0's design is not a proposal" if iteration == 0 else f"{len(started)} MD run(s) were made from it"
+            print(f"glassfit redo: {folder}: its proposal stays ({why}); start a new campaign instead", file=sys.stderr)
+            return 1
+        files = [folder / n for n in (layout.CANDIDATES, layout.PREDICTIONS, layout.RANKING, layout.PROPOSAL) if (folder / n).is_file()]
+    else:
+        candidate, glass, replica = (args.run.split("/") + ["", "", ""])[:3]
+        run = layout.run_dir(results, folder.name, candidate, glass, replica.removeprefix("r"))
+        if not (run / layout.PROPERTIES).is_file():
+            print(f"glassfit redo: {run}: no finished run there (CANDIDATE/GLASS/rK)", file=sys.stderr)
+            return 2
+        files = [run]
+    for path in files:
+        print(f"kept aside {path} -> {verify.set_aside(path, 'redone').name}")
+    print("the next snakemake run makes it again" + ("" if args.proposal else "; the iteration's tables keep the values its proposals saw"))
+    return 0
+
+
+def _extend(args: argparse.Namespace) -> int:
+    """Let a campaign stopped by its iteration or MD-run limit go on under a raised limit: the empty last proposal and final/
+    are kept aside (``superseded.``), nothing else is touched."""
+    from glassfit import layout, verify
+
+    campaign = _folder_campaign(args, "extend")
+    if campaign is None:
+        return 2
+    results = Path(campaign.results)
+    why = verify.could_go_on(campaign, results)
+    if why is None:
+        print(f"glassfit extend: {results}: nothing to extend (no iteration or MD-run limit in {args.configfile} lets it go on)", file=sys.stderr)
+        return 1
+    iteration = verify.stopped(results)[0]
+    for path in (layout.iteration_dir(results, iteration), results / "final"):
+        if path.exists():
+            print(f"kept aside {path} -> {verify.set_aside(path).name}")
+    print(f"{results}: {why}; the next snakemake run proposes iteration {iteration:02d}")
+    return 0
 
 
 def layout_runs(results: Path) -> list[Path]:
@@ -515,6 +600,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--configfile", help="the campaign's config (default: compare with campaign.json only)")
     p.add_argument("--directory", help="the working directory snakemake runs in (for the lock), default: here")
     p.set_defaults(func=_verify)
+    p = sub.add_parser("repair", help="make the repairs a real snakemake run makes first: damaged runs moved aside, tables rebuilt")
+    p.add_argument("results", help="the campaign's results folder, e.g. results/borosilicate")
+    p.add_argument("--configfile", help="the campaign's config (default: its campaign.json)")
+    p.set_defaults(func=_repair)
+    p = sub.add_parser("redo", help="redo one record on purpose (a proposal no MD was made from, or one MD run)",
+                       description="Keeps the record's files aside (<name>.redone) so that the next snakemake run makes it again. "
+                       "A proposal can be redone only while no MD of its iteration exists.",
+                       epilog="examples: glassfit redo results/demo iter-03 --proposal; glassfit redo results/demo iter-01 --run i01c02/12B/r0")
+    p.add_argument("results", help="the campaign's results folder")
+    p.add_argument("iteration", help="the iteration folder, e.g. iter-03")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--proposal", action="store_true", help="the iteration's candidates, predictions, ranking and proposal.json")
+    what.add_argument("--run", metavar="CANDIDATE/GLASS/rK", help="one MD run of the iteration")
+    p.add_argument("--configfile", help="the campaign's config (default: its campaign.json)")
+    p.set_defaults(func=_redo)
+    p = sub.add_parser("extend", help="let a campaign stopped by learn.iterations or learn.budget_md_runs go on under a raised limit")
+    p.add_argument("results", help="the campaign's results folder")
+    p.add_argument("--configfile", required=True, help="the campaign's config, with the raised limit")
+    p.set_defaults(func=_extend)
     p = sub.add_parser("check", help="validate a config file and the tables it names (a YAML error names its line)")
     p.add_argument("--configfile", default="config/config.yaml")
     p.set_defaults(func=_check)

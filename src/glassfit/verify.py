@@ -46,6 +46,8 @@ class Problem:
     blocking: bool
     #: a table rebuilt from the runs by `repair` (instead of a run that Snakemake redoes)
     rebuild: bool = False
+    #: said, but needs nothing done and stops nothing (changed experimental values; a campaign that could go on)
+    warning: bool = False
 
     def __str__(self) -> str:
         return f"{self.path}: {self.what}; {self.todo}"
@@ -60,7 +62,47 @@ def check(campaign: Campaign) -> list[Problem]:
     for iteration in layout.iterations(results):
         problems += _iteration(campaign, results, iteration)
     problems += [p for f in layout.run_files(results, "validation") if (p := damaged_run(f, "validation"))]
-    return problems
+    return problems + _extendable(campaign, results)
+
+
+def stopped(results: str | Path) -> tuple[int, str] | None:
+    """(iteration, reason) of the proposal that stopped the campaign (no candidates), if one did."""
+    for iteration in reversed(layout.iterations(results)):
+        path = layout.iteration_file(results, iteration, layout.PROPOSAL)
+        if path.is_file():
+            try:
+                reason = json.loads(path.read_text()).get("stop_reason")
+            except ValueError:
+                return None
+            return (iteration, reason) if reason else None
+    return None
+
+
+def could_go_on(campaign: Campaign, results: str | Path) -> str | None:
+    """Why a campaign stopped by its iteration or MD-run limit could go on under this config (a raised limit), or None."""
+    from glassfit.learn.stopping import md_runs_used
+
+    found = stopped(results)
+    if found is None:
+        return None
+    iteration, reason = found
+    learn = campaign.learn
+    if reason.startswith("reached the maximum number of iterations") and learn.iterations > iteration:
+        return f"it stopped at iteration {iteration} ({reason}); the config says learn.iterations {learn.iterations}"
+    dataset = layout.iteration_file(results, iteration - 1, layout.DATASET)
+    if reason.startswith("MD budget exhausted") and dataset.is_file():
+        used = md_runs_used(pd.read_csv(dataset))
+        if learn.budget_md_runs is None or learn.budget_md_runs > used:
+            return f"it stopped at iteration {iteration} ({reason}); the config says learn.budget_md_runs {learn.budget_md_runs}"
+    return None
+
+
+def _extendable(campaign: Campaign, results: Path) -> list[Problem]:
+    why = could_go_on(campaign, results)
+    if why is None:
+        return []
+    return [Problem(results, f"the campaign could go on: {why}",
+                    f"run glassfit extend {results} --configfile <config> to go on (nothing is redone)", False, warning=True)]
 
 
 def repair(campaign: Campaign, problems: list[Problem]) -> list[str]:
@@ -68,16 +110,17 @@ def repair(campaign: Campaign, problems: list[Problem]) -> list[str]:
     aside and rebuilt from the runs (nothing made from it is made again); one line per thing done."""
     done = []
     for p in problems:
-        if not p.blocking and p.path.is_file():
+        if not p.blocking and not p.warning and p.path.is_file():
             done.append(f"moved aside {p.path} -> {set_aside(p.path, 'damaged').name}" + ("" if p.rebuild else ": snakemake redoes it"))
-    for iteration in sorted({layout.iteration_of(p.path.parent) for p in problems if p.rebuild and not p.blocking}):
+    for iteration in sorted({layout.iteration_of(p.path.parent) for p in problems if p.rebuild}):
         done += [f"rebuilt {path} from the runs" for path in rebuild_tables(campaign, iteration)]
     return done
 
 
 def planned_repairs(problems: list[Problem]) -> list[str]:
     """What `repair` would do, one line each (for a dry run, which changes nothing)."""
-    return [f"a real run {'rebuilds' if p.rebuild else 'moves aside and redoes'} {p.path}" for p in problems if not p.blocking]
+    return [f"a real run {'rebuilds' if p.rebuild else 'moves aside and redoes'} {p.path}" for p in problems
+            if not p.blocking and not p.warning]
 
 
 def set_aside(path: Path, why: str = "superseded") -> Path:
@@ -127,6 +170,7 @@ def _campaign_json(campaign: Campaign, results: Path) -> list[Problem]:
         return [Problem(path, f"damaged ({type(error).__name__}: {str(error).splitlines()[0][:80]})",
                         "restore it from a copy of the campaign (it records the physics the runs were made with)", True)]
     old, new = to_dict(before), to_dict(campaign)
+    glasses = _glasses_by_id(old, new)
     measured = {t["name"]: t["observable"] for t in old["targets"]}
     return [Problem(path, f"{key} was {_short(a)} when the campaign started, the config says {_short(b)}",
                     "put the config back, or start a new campaign (campaign: <new name>) for new physics", True)
@@ -134,7 +178,21 @@ def _campaign_json(campaign: Campaign, results: Path) -> list[Problem]:
         Problem(path, f"{key} was {_short(a)} when the campaign started, the config says {_short(b)}" if t["name"] in measured else
                 f"target {t['name']} was not measured by the campaign's runs (they measured {', '.join(measured) or 'nothing'})",
                 "put the config back, or start a new campaign (campaign: <new name>) for new targets", True)
-        for t in new["targets"] for key, a, b in _differences(f"targets.{t['name']}.observable", measured.get(t["name"]), t["observable"])]
+        for t in new["targets"] for key, a, b in _differences(f"targets.{t['name']}.observable", measured.get(t["name"]), t["observable"])] + [
+        Problem(path, f"{key} was {_short(a)} when the campaign started, the config ({campaign.glasses_table}) says {_short(b)}",
+                "put the glass table back, or start a new campaign (campaign: <new name>) for new compositions", True)
+        for key, a, b in _differences("glasses", *glasses["composition"])] + [
+        Problem(path, f"{key} was {_short(a)} when the campaign started, the config ({campaign.glasses_table}) says {_short(b)}",
+                "the objective changes (finished MD is kept and scored against the new values)", False, warning=True)
+        for key, a, b in _differences("glasses", *glasses["measured"])]
+
+
+def _glasses_by_id(old: dict, new: dict) -> dict[str, tuple[dict, dict]]:
+    """The composition and the measured values of every glass in both campaigns, by glass id (old, new)."""
+    before, after = ({g["id"]: g for g in d["glasses"]} for d in (old, new))
+    both = [i for i in after if i in before]
+    return {part: ({f"{i}.{part}": before[i][part] for i in both}, {f"{i}.{part}": after[i][part] for i in both})
+            for part in ("composition", "measured")}
 
 
 def upgrade(data: dict) -> dict:

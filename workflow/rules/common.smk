@@ -60,7 +60,7 @@ REPAIRED = []
 
 def repair_folder() -> bool:
     """Make (a real run) or name (any other) the repairs of PROBLEMS; whether they were made."""
-    if not workflow.is_main_process or not any(not p.blocking for p in PROBLEMS):
+    if not workflow.is_main_process or not any(not p.blocking and not p.warning for p in PROBLEMS):
         return False
     real = workflow.executor_plugin is not None and not workflow.dryrun and not workflow.touch
     locks = Path(workflow.persistence.path) / "locks" if real else None
