@@ -122,6 +122,48 @@ CASES = [
     ("unknown form", {}, {"potential": ("wang2018,B-O,buckingham", "wang2018,B-O,morse")}, "form 'morse' is not one of buckingham"),
     ("pair defined twice", {}, {"potential": ("wang2018,B-B", "wang2018,B-O")}, "pair B-O of set 'wang2018' is defined twice"),
     ("pair not two elements", {}, {"potential": ("wang2018,B-B", "wang2018,BB")}, "'BB' is not two element symbols joined by '-'"),
+    # names that become folders, tables that disagree, files that cannot be read (issue 32)
+    ("campaign name '..'", {"campaign": ".."}, {}, "campaign: '..' is not a safe name ('.' and '..' are this folder and its parent)"),
+    ("glass id with a path", {"glasses.use": ["../../x", "50B"]}, {"glasses": ("\n12B,", "\n../../x,")},
+     "glasses.csv: line 8, column id: glass id '../../x' is not a safe name"),
+    ("pair of an element without species", {}, {"potential": ("fixed,Ca-O", "fixed,Cs-O")},
+     "potential.csv: line 13, column pair: pair Cs-O of set 'fixed': element Cs is not in"),
+    ("glass table without rows", {"glasses.use": None}, {"glasses": (GLASSES[GLASSES.index("0B,75"):], "")},
+     "glasses.csv: line 5: the glass table has a header but no rows"),
+    ("a fit of validation glasses only", {"glasses.use": ["12B"]}, {"glasses": ("0.789770,fit", "0.789770,validation")},
+     "glasses.use: a campaign that fits needs a glass with role fit or fit-density-only, but every glass it uses (12B) has role validation"),
+    ("table not UTF-8", {}, {"species": ("Ca,", "C\udce1,")}, "species.csv: not UTF-8 text (byte"),
+]
+
+#: more kinds, checked by `glassfit check` only (they take the same path through glassfit.config as the kinds above)
+CHECK_ONLY = [
+    ("campaign name '.'", {"campaign": "."}, {}, "campaign: '.' is not a safe name"),
+    ("campaign folder is a file", {"results_dir": str(ROOT), "campaign": "README.md"}, {},
+     "campaign: " + str(ROOT / "README.md") + " is a file, not the campaign's folder"),
+    ("unsafe glass in use", {"glasses.use": ["12B", "a;b"]}, {}, "glasses.use[1]: glass id 'a;b' is not a safe name"),
+    ("unsafe glass id of an unused row", {}, {"glasses": ("\n10B,", "\n$(cmd),")}, "line 14, column id: glass id '$(cmd)' is not a safe name"),
+    ("unsafe validation glass", {"analysis": {"validation_glasses": ["12B", "../x"]}}, {},
+     "analysis.validation_glasses[1]: glass id '../x' is not a safe name"),
+    ("unsafe set name", {}, {"potential": ("\nyang2026_b4,", "\n../b4,")}, "line 21, column set: set name '../b4' is not a safe name"),
+    ("set name '..'", {}, {"potential": ("\nyang2026_b4,", "\n..,")}, "line 21, column set: set name '..' is not a safe name"),
+    ("reserved set name", {}, {"potential": ("\nyang2026_b4,", "\nstart,")}, "line 21, column set: set name 'start' is reserved"),
+    ("unsafe other potential name", {"other_potentials": {"..": {"potential": {"species": SHIK_SPECIES, "table": SHIK_TABLE, "start": "shik"}}}}, {},
+     "other_potentials: potential name '..' is not a safe name"),
+    ("pair of an element an other potential lacks", {"other_potentials": {"pmmcs": {"potential": {
+        "species": str(ROOT / "config/pmmcs_species.csv"), "table": str(ROOT / "config/potential.csv"), "start": "wang2018"}}}}, {},
+     "potential.csv: line 11, column pair: pair Si-B of set 'fixed': element B is not in " + str(ROOT / "config/pmmcs_species.csv")),
+    ("pair written both ways", {}, {"potential": ("wang2018,B-B", "wang2018,O-B")},
+     "line 14, column pair: pair B-O of set 'wang2018' is O-B of set 'wang2018' (line 15) written the other way round"),
+    ("pair written the other way than fixed", {}, {"potential": ("yang2026_b4,B-B", "yang2026_b4,O-Na")},
+     "line 22, column pair: pair O-Na of set 'yang2026_b4' is Na-O of set 'fixed' (line 12) written the other way round"),
+    ("species table without rows", {}, {"species": (SPECIES[SPECIES.index("\nO,") + 1:], "")}, "the species table has a header but no rows"),
+    ("glass table is a folder", {"glasses.table": str(ROOT / "config")}, {}, str(ROOT / "config") + ": a folder, not a glass table file"),
+    ("start set among the initial sets", {"potential.initial_sets": ["wang2018"]}, {},
+     "potential.initial_sets[0]: 'wang2018' is the start set (potential.start); iteration 0 would run it twice"),
+    ("initial set listed twice", {"potential.initial_sets": ["yang2026_bo", "yang2026_bo"],
+                                  "potential.tunable": [{"pair": p, "term": t, "bounds_rel": [-0.5, 0.5]} for p, t in
+                                                        (("B-O", "A"), ("B-O", "rho"), ("B-O", "C"), ("B-B", "A"), ("B-B", "rho"))]},
+     {}, "potential.initial_sets[1]: 'yang2026_bo' is listed before"),
 ]
 
 
@@ -134,7 +176,7 @@ def case_files(tmp_path: Path, changes: dict, tables: dict) -> Path:
     paths = {}
     for name, text in texts.items():
         paths[name] = tmp_path / f"{name}.csv"
-        paths[name].write_text(text)
+        paths[name].write_text(text, encoding="utf-8", errors="surrogateescape")  # a lone surrogate writes a non-UTF-8 byte
     config = tiny(**{"glasses.table": str(paths["glasses"]), "potential.species": str(paths["species"]), "potential.table": str(paths["potential"])})
     config = changed(config, **{k: v for k, v in changes.items() if "." in k})
     config.update({k: v for k, v in changes.items() if "." not in k})
@@ -167,6 +209,14 @@ def test_bad_input_is_one_line_in_check_and_in_the_workflow(kind, changes, table
     assert dry.returncode != 0 and "Traceback" not in dry.stderr, dry.stderr[-2000:]
     lines = [line for line in dry.stderr.splitlines() if line.startswith("glassfit: ")]
     assert len(lines) == 1 and fragment in lines[0], dry.stderr[-2000:]
+
+
+@pytest.mark.parametrize("kind, changes, tables, fragment", CHECK_ONLY, ids=[c[0] for c in CHECK_ONLY])
+def test_bad_input_is_one_line_in_check(kind, changes, tables, fragment, tmp_path, capsys):
+    config = case_files(tmp_path, changes, tables)
+    assert cli.main(["check", "--configfile", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("glassfit: ") and fragment in err, err
 
 
 @pytest.mark.parametrize("content, fragment", [

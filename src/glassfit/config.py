@@ -112,6 +112,8 @@ def read_glasses(path: str | Path, measured_columns: tuple[str, ...]) -> pd.Data
         raise TableError(f"{path}: line {table.attrs['header_line']}: no oxide column (e.g. SiO2) besides id, role and measured values {', '.join(measured)}")
     for i, row in enumerate(table.to_dict("records")):
         gid = row["id"]
+        if problem := layout.name_problem(gid):
+            raise TableError(f"{tables.where(table, i, 'id')}: glass id {problem}")
         amounts = {ox: row[ox] for ox in oxides}
         if all(pd.isna(v) or v == 0 for v in amounts.values()):
             if any(not pd.isna(row[m]) for m in measured):
@@ -142,7 +144,10 @@ def _glass(table: pd.DataFrame, gid: str) -> Glass:
 
 
 def _glass_ids(table: pd.DataFrame, ids: list[str] | None, key: str, path: str, source: str) -> list[str]:
+    """The glass ids a config key names (None = every row of the table), each a safe name defined in the table."""
     for i, gid in enumerate(ids or []):
+        if problem := layout.name_problem(gid):
+            raise ConfigError(f"{source}: {key}[{i}]: glass id {problem}")
         if gid not in table.index:
             raise ConfigError(f"{source}: {key}[{i}]: glass {gid!r} is not defined in {path}")
     return list(ids) if ids else list(table.index)
@@ -154,7 +159,7 @@ def _glass_ids(table: pd.DataFrame, ids: list[str] | None, key: str, path: str, 
 def _potential(section: dict, key: str, source: str) -> Potential:
     """A potential section (``key``: where it sits in the config) with its tables read and its rules checked."""
     species = read_species(section["species"])
-    sets = read_parameter_sets(section["table"])
+    sets = read_parameter_sets(section["table"], {s.element for s in species}, section["species"])
     if "fixed" in sets and len(sets) == 1 or not sets:
         raise ConfigError(f"{source}: {key}.table: {section['table']} defines no named parameter set")
     e = section["electrostatics"]
@@ -261,6 +266,9 @@ def _check_initial_sets(potential: Potential, tunables: tuple[Tunable, ...], sou
     start = potential.complete_set(potential.start)
     tuned = {(t.pair, t.coefficient) for t in tunables if t.pair}
     for i, name in enumerate(potential.initial_sets):
+        if name == potential.start or name in potential.initial_sets[:i]:
+            what = "the start set (potential.start)" if name == potential.start else "listed before"
+            raise ConfigError(f"{source}: potential.initial_sets[{i}]: {name!r} is {what}; iteration 0 would run it twice")
         pairs = _named_set(potential, name, f"potential.initial_sets[{i}]", source)
         fixed = []
         for pair in sorted(set(pairs) | set(start)):
@@ -506,7 +514,12 @@ def _resolve(config: dict, source: str) -> Campaign:
     if not isinstance(config, dict):
         raise ConfigError(f"{source}: the config must be a mapping of keys (campaign:, glasses:, ...), not a {type(config).__name__}")
     config = validate(copy.deepcopy(config), source)
-    _check_results_dir(config["results_dir"], source)
+    if problem := layout.name_problem(config["campaign"]):
+        raise ConfigError(f"{source}: campaign: {problem} (<results_dir>/<campaign>/)")
+    for name in config["other_potentials"]:
+        if problem := layout.name_problem(name):
+            raise ConfigError(f"{source}: other_potentials: potential name {problem}")
+    _check_results_dir(config["results_dir"], config["campaign"], source)
     listed, b4_cutoff = config["targets"], config["md"]["b4_cutoff_A"]
     declared = targets(listed, config["learn"], b4_cutoff, source=source)
     table = read_glasses(config["glasses"]["table"], tuple(t.column for t in declared if t.observable.kind != "diffraction"))
@@ -586,14 +599,16 @@ def _check_prior_data(campaign: Campaign, source: str) -> None:
             raise ConfigError(f"{error} (learn.prior_data[{i}] in {source})") from None
 
 
-def _check_results_dir(results_dir: str, source: str) -> None:
-    """The results folder is a folder, or can be made one (its nearest existing parent is a writable folder)."""
+def _check_results_dir(results_dir: str, campaign: str, source: str) -> None:
+    """The results folder and its campaign folder are folders, or can be made (the nearest existing parent is a writable folder)."""
     import os
     import tempfile
 
     path = Path(results_dir)
     if path.exists() and not path.is_dir():
         raise ConfigError(f"{source}: results_dir: {results_dir} is a file, not a folder")
+    if (path / campaign).exists() and not (path / campaign).is_dir():
+        raise ConfigError(f"{source}: campaign: {path / campaign} is a file, not the campaign's folder (<results_dir>/<campaign>/)")
     parent = next(p for p in [path, *path.parents] if p.exists())
     try:
         os.rmdir(tempfile.mkdtemp(prefix=".glassfit-check-", dir=parent))
@@ -645,6 +660,10 @@ def _check_fit_glasses(config: dict, glasses: tuple[Glass, ...], fitted: tuple[T
     """A fitting campaign has a target to fit, and every fitted glass has a measured value for one of its targets."""
     if not config["fit"]:
         return
+    if not any(g.role in FIT_ROLES for g in glasses):
+        key = "glasses.use" if config["glasses"]["use"] else "glasses.table"
+        raise ConfigError(f"{source}: {key}: a campaign that fits needs a glass with role {' or '.join(FIT_ROLES)}, but every glass it uses "
+                          f"({', '.join(g.id for g in glasses)}) has role validation in {path}; fit one, or set fit: false")
     if fitted and all(t.weight == 0 for t in fitted):
         raise ConfigError(f"{source}: learn.objective: every target has weight 0 ({', '.join(t.name for t in fitted)}): there is nothing to fit")
     for g in glasses:
@@ -711,6 +730,8 @@ def load(path: str | Path, overrides: dict | None = None) -> Campaign:
         config = read_yaml(path) or {}
     except UnicodeDecodeError as e:
         raise ConfigError(f"{path}: not UTF-8 text (byte {e.start}: {e.object[e.start:e.start + 1]!r}); save it as UTF-8") from None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read the config file ({e.strerror})") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""

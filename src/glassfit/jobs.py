@@ -89,8 +89,9 @@ def evaluations(campaign: Campaign, wildcards: Any, input: Any, output: Any, log
         return
     runs = gc.run_table(input.runs, campaign)
     table = gc.evaluations(runs, pd.read_csv(input.candidates), campaign, int(wildcards.iteration))
-    write_csv(output.runs, runs)
-    write_csv(output.evaluations, table)
+    for path, content in ((output.runs, runs), (output.evaluations, table)):
+        if not _kept(logger, [path]):
+            write_csv(path, content)
     logger.info("%d runs (%d failed)\n%s", len(runs), int((runs["status"] != "ok").sum()), gc.format_comparison(table, campaign))
 
 

@@ -25,6 +25,17 @@ ITERATION = re.compile(r"^iter-(\d{2,})$")
 CANDIDATES, RUNS, EVALUATIONS, DATASET = "candidates.csv", "runs.csv", "evaluations.csv", "dataset.csv"
 PREDICTIONS, RANKING, PROPOSAL = "predictions.csv", "ranking.csv", "proposal.json"
 PROPERTIES = "properties.json"
+#: a name that becomes one folder or file name under ``<results_dir>/<campaign>/`` (campaign, glass id, parameter set)
+SAFE_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+def name_problem(name: object) -> str | None:
+    """Why ``name`` cannot be one path component of the results (None if it can), so that no output leaves its folder."""
+    if not isinstance(name, str) or not SAFE_NAME.fullmatch(name):
+        return f"{name!r} is not a safe name (only letters, digits, '_', '.' and '-'): it names a folder of the results"
+    if name in (".", ".."):
+        return f"{name!r} is not a safe name ('.' and '..' are this folder and its parent): it names a folder of the results"
+    return None
 
 
 def iteration_name(iteration: int | str) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from glassfit import config, layout
+from glassfit import config, layout, verify
 from glassfit.files import read_json
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,6 +48,9 @@ def plan(configfile: str, profile: str | None = None) -> str:
     if not campaign.fit:
         raise RuntimeError(f"{configfile}: a validation-only campaign (fit: false) has no iterations; `snakemake -n` lists all of its runs")
     results = Path(campaign.results)
+    problems = [p for p in verify.check(campaign) if not p.warning]
+    if problems:  # plan writes the next proposal and nothing else: repairs are a real run's, or glassfit repair's
+        raise RuntimeError(f"{problems[0]} ({len(problems)} problem(s): see glassfit verify; glassfit repair makes the repairs)")
     iteration = next_iteration(results)
     if iteration == 0:
         target = f"{results}/iter-00/dataset.csv"

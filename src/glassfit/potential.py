@@ -24,14 +24,18 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Collection, Iterable, Mapping
 
-from glassfit import pairtable, tables
+import pandas as pd
+
+from glassfit import layout, pairtable, tables
 from glassfit.forms import COLUMNS, FORMS
 from glassfit.model import Electrostatics, PairTerm, Potential, Species, Tunable
 
 #: an element symbol as the tables write it
 ELEMENT = re.compile(r"[A-Z][a-z]?")
+#: set names a potential table may not use: the validation's labels of the fitted set and of potential.start
+RESERVED_SETS = ("best", "start")
 #: the table file of a rendered potential (in the run directory), when a form has no native LAMMPS style
 TABLE_FILE = "pair.table"
 
@@ -52,11 +56,15 @@ def read_species(path: str | Path) -> list[Species]:
     return [Species(r.element, None if math.isnan(r.charge_e) else float(r.charge_e), float(r.mass_g_mol)) for r in table.itertuples()]
 
 
-def read_parameter_sets(path: str | Path) -> dict[str, dict[str, PairTerm]]:
+def read_parameter_sets(path: str | Path, elements: Collection[str] | None = None, species_table: str | Path = "the species table"
+                        ) -> dict[str, dict[str, PairTerm]]:
     """All parameter sets of a potential table: ``{set: {pair: PairTerm}}`` (``fixed`` included), checked cell by cell.
 
     Columns: ``set``, ``pair``, optional ``form`` (default buckingham), and the coefficient columns of the forms used
     (glassfit.forms.COLUMNS, units in the name). A row fills exactly its form's columns; other cells stay empty.
+    A set's name is a folder name of the results (glassfit.layout.name_problem); ``best`` and ``start`` are the
+    validation's labels. With ``elements`` (those of ``species_table``), a pair naming another element is an error:
+    LAMMPS would never see it, and the pair would silently be Coulomb only.
     """
     table = tables.read(path, "potential table", ("set", "pair"))
     extra = [c for c in table.columns if c not in ("set", "pair", "form")]
@@ -67,9 +75,17 @@ def read_parameter_sets(path: str | Path) -> dict[str, dict[str, PairTerm]]:
         raise tables.TableError(f"{tables.where(table, i, 'pair')}: pair {table['pair'][i]} of set {table['set'][i]!r} is defined twice")
     sets: dict[str, dict[str, PairTerm]] = {}
     for i, row in enumerate(table.to_dict("records")):
+        if problem := layout.name_problem(row["set"]):
+            raise tables.TableError(f"{tables.where(table, i, 'set')}: set name {problem}")
+        if row["set"] in RESERVED_SETS:
+            raise tables.TableError(f"{tables.where(table, i, 'set')}: set name {row['set']!r} is reserved (analysis.validation_sets: "
+                                    "best = the fitted set, start = potential.start); rename the set")
         a, sep, b = row["pair"].partition("-")
         if not (sep and ELEMENT.fullmatch(a) and ELEMENT.fullmatch(b)):
             raise tables.TableError(f"{tables.where(table, i, 'pair')}: {row['pair']!r} is not two element symbols joined by '-', e.g. B-O")
+        if elements is not None and (lacking := [e for e in (a, b) if e not in elements]):
+            raise tables.TableError(f"{tables.where(table, i, 'pair')}: pair {row['pair']} of set {row['set']!r}: element {lacking[0]} is not in "
+                                    f"{species_table} (a typo? LAMMPS would never use the pair)")
         name = row.get("form") or "buckingham"
         if name not in FORMS:
             raise tables.TableError(f"{tables.where(table, i, 'form')}: form {name!r} is not one of {', '.join(FORMS)}")
@@ -88,7 +104,20 @@ def read_parameter_sets(path: str | Path) -> dict[str, dict[str, PairTerm]]:
             if column not in form.columns and row[column] != "":
                 raise tables.TableError(f"{tables.where(table, i, column)}: form {name} has no coefficient {column} (leave the cell empty; {name} has {', '.join(form.columns)})")
         sets.setdefault(row["set"], {})[row["pair"]] = PairTerm(row["pair"], name, coefficients)
+    _check_pair_order(table, sets)
     return sets
+
+
+def _check_pair_order(table: pd.DataFrame, sets: Mapping[str, Mapping[str, PairTerm]]) -> None:
+    """No element pair written both ways (B-O, O-B) in one set or in a set and ``fixed``: one would silently replace the other."""
+    line = {(s, p): n for s, p, n in zip(table["set"], table["pair"], table.attrs["lines"])}
+    for name, pairs in sets.items():
+        for pair in pairs:
+            a, _, b = pair.partition("-")
+            for other in dict.fromkeys((name, "fixed")):
+                if a != b and f"{b}-{a}" in sets.get(other, {}):
+                    raise tables.TableError(f"{table.attrs['path']}: line {line[(name, pair)]}, column pair: pair {pair} of set {name!r} is {b}-{a} "
+                                            f"of set {other!r} (line {line[(other, f'{b}-{a}')]}) written the other way round; write both alike")
 
 
 def tunable_name(pair: str | None, column: str | None = None, element: str | None = None) -> str:

@@ -25,10 +25,8 @@ def read(path: str | Path, what: str, required: Sequence[str], numeric: Sequence
     and ``header_line``, for later errors that name a row.
     """
     path = Path(path)
-    if not path.is_file():
-        raise TableError(f"{path}: {what} not found (relative paths are relative to the working directory, {Path.cwd()})")
     header, header_line, rows, lines = None, 0, [], []
-    for number, line in enumerate(path.read_text().splitlines(), 1):
+    for number, line in enumerate(read_text(path, what).splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         cells = [c.strip() for c in next(csv.reader([line]))]
@@ -41,6 +39,8 @@ def read(path: str | Path, what: str, required: Sequence[str], numeric: Sequence
         lines.append(number)
     if header is None:
         raise TableError(f"{path}: the {what} is empty (no header line)")
+    if not rows:
+        raise TableError(f"{path}: line {header_line}: the {what} has a header but no rows")
     missing = [c for c in required if c not in header]
     if missing:
         raise TableError(f"{path}: line {header_line}: header lacks column {missing[0]!r} (a {what} needs: {', '.join(required)})")
@@ -52,6 +52,21 @@ def read(path: str | Path, what: str, required: Sequence[str], numeric: Sequence
             table[column] = [number_cell(path, lines[i], column, text, empty_ok=column in optional) for i, text in enumerate(table[column])]
     table.attrs.update(lines=lines, header_line=header_line, path=str(path))
     return table
+
+
+def read_text(path: str | Path, what: str) -> str:
+    """A table file's UTF-8 text; a missing file, a folder, other bytes or an unreadable file is one TableError line."""
+    path = Path(path)
+    if path.is_dir():
+        raise TableError(f"{path}: a folder, not a {what} file")
+    if not path.is_file():
+        raise TableError(f"{path}: {what} not found (relative paths are relative to the working directory, {Path.cwd()})")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise TableError(f"{path}: not UTF-8 text (byte {e.start}: {e.object[e.start:e.start + 1]!r}); save the {what} as UTF-8") from None
+    except OSError as e:
+        raise TableError(f"{path}: cannot read the {what} ({e.strerror})") from None
 
 
 def number_cell(path: str | Path, line: int, column: str, text: str, empty_ok: bool = False) -> float:
