@@ -303,15 +303,15 @@ def test_inspection_commands_write_nothing(copied):
 def test_glassfit_repair_makes_the_repairs_of_a_real_run(copied):
     run = copied / "results/tiny/iter-01/runs/i01c00/12B/r1/properties.json"
     run.write_text("{")
-    (copied / "results/tiny/iter-01/evaluations.csv").unlink()
     kept = records(copied)
+    (copied / "results/tiny/iter-00/evaluations.csv").unlink()
     proc = subprocess.run([str(GLASSFIT), "repair", str(copied / "results/tiny")], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert f"moved aside {run} -> properties.json.damaged: snakemake redoes it" in proc.stdout
-    assert f"rebuilt {copied}/results/tiny/iter-01/evaluations.csv from the runs" in proc.stdout
-    assert records(copied)["iter-01/evaluations.csv"] == kept["iter-01/evaluations.csv"] is not None
-    dry = invoke(copied, "no profile", "-n")
-    assert jobs(dry).get("simulate") == 1 and not set(jobs(dry)) & {"propose", "evaluations", "dataset"}, jobs(dry)
+    assert f"rebuilt {copied}/results/tiny/iter-00/evaluations.csv from the runs" in proc.stdout
+    assert records(copied)["iter-00/evaluations.csv"] == kept["iter-00/evaluations.csv"]
+    dry = invoke(copied, "no profile", "-n")  # the evaluations job of iter-01 keeps its tables (glassfit.jobs)
+    assert jobs(dry).get("simulate") == 1 and not set(jobs(dry)) & {"propose", "dataset"}, jobs(dry)
 
 
 def test_a_stale_lock_stops_the_run_before_any_repair(finished, tmp_path):
@@ -323,24 +323,35 @@ def test_a_stale_lock_stops_the_run_before_any_repair(finished, tmp_path):
     locks.mkdir(parents=True, exist_ok=True)
     (locks / "0.output.lock").write_text(str(run) + "\n")  # what a killed Snakemake leaves
     proc = invoke(workdir, "no profile")
-    assert proc.returncode != 0 and "holds a lock" in proc.stderr and run.read_text() == "{"
+    assert "holds a lock" in proc.stderr and "nothing repaired" in proc.stderr and run.read_text() == "{"
+    assert not run.with_name("properties.json.damaged").exists()
 
 
-def test_a_changed_composition_stops_and_a_changed_measurement_is_named(copied):
+def glass_table_with(copied: Path, **deltas: float) -> None:
+    """The campaign's config pointed at a copy of the glass table with 12B's columns changed by ``deltas``."""
     config = yaml.safe_load((copied / "config.yaml").read_text())
     table = (ROOT / "config/glasses.csv").read_text().splitlines()
-    header = table[0].split(",")
+    header = next(line for line in table if not line.startswith("#")).split(",")
     for i, line in enumerate(table):
         cells = line.split(",")
         if cells[0] == "12B":
-            cells[header.index("SiO2")] = str(float(cells[header.index("SiO2")]) + 1)
+            for column, delta in deltas.items():
+                cells[header.index(column)] = str(round(float(cells[header.index(column)]) + delta, 6))
             table[i] = ",".join(cells)
     (copied / "glasses.csv").write_text("\n".join(table) + "\n")
     config["glasses"]["table"] = str(copied / "glasses.csv")
     (copied / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def test_a_changed_composition_stops_and_a_changed_measurement_is_named(copied):
+    glass_table_with(copied, SiO2=1.0, Na2O=-1.0)
     dry = invoke(copied, "no profile", "-n")
     assert dry.returncode != 0 and "campaign.json: glasses.12B.composition.SiO2 was 63.0 when the campaign started" in dry.stderr
     assert "stop the workflow" in dry.stderr
+    glass_table_with(copied, density_g_cm3=0.01)  # the experimental value: the objective changes, not the MD
+    dry = invoke(copied, "no profile", "-n")
+    assert dry.returncode == 0 and "campaign.json: glasses.12B.measured.density_g_cm3 was 2.545141 when the campaign started" in dry.stderr
+    assert not set(jobs(dry)) & RECORD_RULES
 
 
 def test_a_finished_campaign_says_how_to_go_on_and_extend_redoes_nothing(copied):
@@ -366,4 +377,5 @@ def test_redo_names_what_it_redoes_and_refuses_a_proposal_md_was_made_from(copie
     proc = subprocess.run([str(GLASSFIT), "redo", str(results), "iter-01", "--run", "i01c00/12B/r0"], capture_output=True, text=True)
     assert proc.returncode == 0 and (results / "iter-01/runs/i01c00/12B/redone.r0/properties.json").is_file()
     dry = invoke(copied, "local", "-n")
-    assert jobs(dry).get("simulate") == 1 and not set(jobs(dry)) & {"propose", "evaluations", "dataset"}, jobs(dry)
+    assert jobs(dry).get("simulate") == 1 and not set(jobs(dry)) & {"propose", "dataset"}, jobs(dry)
+    assert "rebuilds" not in dry.stderr  # the tables hold the values the proposals saw: they are not rebuilt

@@ -145,7 +145,8 @@ def finish_jobs_after_sigterm(self):
     return _finish_jobs(self)
 
 
-JobScheduler._finish_jobs = finish_jobs_after_sigterm
+if workflow.is_main_process:  # not in the Snakemake a run: job is spawned into (it parses this file too)
+    JobScheduler._finish_jobs = finish_jobs_after_sigterm
 
 
 include: "{snakefile}"

@@ -41,3 +41,13 @@ def test_a_launch_that_keeps_failing_stops_the_job_naming_the_run(tmp_path):
     with pytest.raises(lammps.LaunchFailed, match=rf"{tmp_path}: LAMMPS did not start in 3 launches .*exited 142: Abort"):
         lammps.run(fake_launcher(tmp_path, fails=99), 1, "in.lammps", tmp_path)
     assert (tmp_path / "launches").read_text().strip() == "3"
+
+
+@pytest.mark.parametrize("stop", ["kill -TERM $$", "exit 130"], ids=["killed by SIGTERM", "launcher reports SIGINT"])
+def test_a_lammps_stopped_by_a_signal_is_an_interrupted_job_not_a_failed_run(tmp_path, stop):
+    """Ctrl-C or a time limit stops LAMMPS: the job must fail (and be redone), not record a failure or try the fallback."""
+    exe = tmp_path / "lmp"
+    exe.write_text(f'#!/bin/sh\nwhile [ $# -gt 0 ]; do if [ "$1" = "-log" ]; then echo "LAMMPS (fake)" > "$2"; fi; shift; done\n{stop}\n')
+    exe.chmod(exe.stat().st_mode | stat.S_IEXEC)
+    with pytest.raises(lammps.Interrupted, match=rf"{tmp_path}: LAMMPS was stopped by signal (15|2)"):
+        lammps.run(lammps.Launcher(executable=exe, mpiexec=[]), 1, "in.lammps", tmp_path)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import time
 from dataclasses import dataclass
@@ -22,6 +23,15 @@ class LammpsNotFound(RuntimeError):
 
 class LaunchFailed(RuntimeError):
     """LAMMPS never started (the MPI launcher or MPI_Init failed): a job failure, not a failed simulation."""
+
+
+class Interrupted(RuntimeError):
+    """LAMMPS was stopped by a signal (Ctrl-C, SIGTERM, a cluster's time limit): a job failure, not a failed simulation
+    (the job is redone, or resumed from its restart files; a fallback protocol would record another run as this one)."""
+
+
+#: signals that stop a run from outside; a launcher (mpiexec, srun) reports them as exit code 128 + signal
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGKILL, signal.SIGHUP)
 
 
 #: Launches of one LAMMPS run before a launch failure stops the job: MPI start-up can fail now and then
@@ -101,6 +111,8 @@ def run(launcher: Launcher, ranks: int, input_file: str, workdir: Path, log: str
     for attempt in range(1, LAUNCH_TRIES + 1):
         with open(workdir / "screen.txt", "w") as screen:
             proc = subprocess.run(cmd, cwd=workdir, env=launcher.environment(), stdout=screen, stderr=subprocess.STDOUT, timeout=timeout_s)
+        if -proc.returncode in STOP_SIGNALS or proc.returncode - 128 in STOP_SIGNALS:
+            raise Interrupted(f"{workdir}: LAMMPS was stopped by signal {abs(proc.returncode) % 128} ({shlex.join(cmd[:4])} ...)")
         if proc.returncode == 0 or (workdir / log).exists():
             return proc.returncode
         last = ((workdir / "screen.txt").read_text(errors="replace").strip().splitlines() or [""])[0][:200]

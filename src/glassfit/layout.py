@@ -21,6 +21,7 @@ from pathlib import Path
 
 CAMPAIGN_JSON = "campaign.json"
 ITERATION = re.compile(r"^iter-(\d{2,})$")
+REPLICA = re.compile(r"^r\d+$")
 #: the files of an iteration folder, by what they hold
 CANDIDATES, RUNS, EVALUATIONS, DATASET = "candidates.csv", "runs.csv", "evaluations.csv", "dataset.csv"
 PREDICTIONS, RANKING, PROPOSAL = "predictions.csv", "ranking.csv", "proposal.json"
@@ -80,8 +81,8 @@ def run_of(properties: str | Path) -> tuple[str, str, str, int]:
 
 
 def run_files(results: str | Path, stage: str) -> list[Path]:
-    """Every properties.json under a stage's runs/ folder."""
-    return sorted((Path(results) / stage / "runs").glob(f"*/*/r*/{PROPERTIES}"))
+    """Every properties.json under a stage's runs/ folder (``r<k>`` folders only: a run kept aside is not a run)."""
+    return sorted(p for p in (Path(results) / stage / "runs").glob(f"*/*/r*/{PROPERTIES}") if REPLICA.match(p.parent.name))
 
 
 def iteration_file(results: str | Path, iteration: int | str, name: str) -> Path:

@@ -117,6 +117,32 @@ def repair(campaign: Campaign, problems: list[Problem]) -> list[str]:
     return done
 
 
+def record_files(results: str | Path) -> list[Path]:
+    """Every file of the campaign folder that a rule writes once and later rules read through ancient(): campaign.json,
+    the structures, every iteration's tables and proposal files, every run's properties.json."""
+    results = Path(results)
+    names = (layout.CANDIDATES, layout.PREDICTIONS, layout.RANKING, layout.PROPOSAL, layout.RUNS, layout.EVALUATIONS, layout.DATASET)
+    files = [results / layout.CAMPAIGN_JSON, *sorted(results.glob("structures/*/r*.data")), *sorted(results.glob("validation/structures/*/r*.data"))]
+    for iteration in layout.iterations(results):
+        files += [layout.iteration_file(results, iteration, n) for n in names] + layout.run_files(results, layout.iteration_name(iteration))
+    return [f for f in files + layout.run_files(results, "validation") if f.is_file()]
+
+
+def sound(path: Path) -> bool:
+    """Whether a record file is complete: every writer writes under a temporary name and renames, so an existing file is
+    complete unless damaged since; a run must be the run its folder says, a table must parse."""
+    try:
+        if path.name == layout.PROPERTIES:
+            return damaged_run(path, layout.run_of(path)[0]) is None
+        if path.suffix == ".csv":
+            pd.read_csv(path)
+        elif path.suffix == ".json":
+            json.loads(path.read_text())
+        return path.stat().st_size > 0
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        return False
+
+
 def planned_repairs(problems: list[Problem]) -> list[str]:
     """What `repair` would do, one line each (for a dry run, which changes nothing)."""
     return [f"a real run {'rebuilds' if p.rebuild else 'moves aside and redoes'} {p.path}" for p in problems
@@ -226,7 +252,7 @@ def _iteration(campaign: Campaign, results: Path, iteration: int) -> list[Proble
     if (folder / layout.DATASET).is_file():  # the iteration had finished: every run it planned must be there
         problems += [Problem(layout.run_dir(results, folder.name, c, g, r) / layout.PROPERTIES, "missing (the iteration had finished)",
                              "snakemake redoes this run", False) for c, g, r in sorted(expected - found)]
-    return problems + _gathered(campaign, results, iteration, runs)
+    return problems + _gathered(campaign, results, iteration, len(expected))
 
 
 REBUILT = "the workflow rebuilds it from the runs before any job starts (or glassfit repair)"
@@ -248,7 +274,7 @@ def damaged_run(path: Path, stage: str) -> Problem | None:
     return None
 
 
-def _gathered(campaign: Campaign, results: Path, iteration: int, runs: list[Path]) -> list[Problem]:
+def _gathered(campaign: Campaign, results: Path, iteration: int, planned: int) -> list[Problem]:
     """runs.csv, evaluations.csv and dataset.csv of an iteration: readable, and equal to what the runs give."""
     folder = layout.iteration_dir(results, iteration)
     problems = []
@@ -267,8 +293,8 @@ def _gathered(campaign: Campaign, results: Path, iteration: int, runs: list[Path
             continue
         if name == layout.DATASET:
             problems += _dataset_agrees(campaign, results, iteration, path, table)
-        elif name == layout.RUNS and len(table) != len(runs):
-            problems.append(Problem(path, f"lists {len(table)} runs, the folder has {len(runs)}", REBUILT, False, rebuild=True))
+        elif name == layout.RUNS and len(table) != planned:
+            problems.append(Problem(path, f"lists {len(table)} runs, the iteration planned {planned}", REBUILT, False, rebuild=True))
     return problems
 
 

@@ -59,18 +59,38 @@ REPAIRED = []
 
 
 def repair_folder() -> bool:
-    """Make (a real run) or name (any other) the repairs of PROBLEMS; whether they were made."""
-    if not workflow.is_main_process or not any(not p.blocking and not p.warning for p in PROBLEMS):
+    """Make (a real run) or name (any other) the repairs of PROBLEMS, and keep the sound records of jobs that an
+    interruption stopped before Snakemake booked them; whether anything was done."""
+    if not workflow.is_main_process:
         return False
     real = workflow.executor_plugin is not None and not workflow.dryrun and not workflow.touch
-    locks = Path(workflow.persistence.path) / "locks" if real else None
+    work = [p for p in PROBLEMS if not p.blocking and not p.warning]
+    booked = unbooked_records()
+    if not work and not booked:
+        return False
+    locks = Path(workflow.persistence.path) / "locks"
     if real and locks.is_dir() and any(locks.iterdir()):
         print(f"glassfit: {locks} holds a lock (another Snakemake, or a stale lock: snakemake --unlock): nothing repaired", file=sys.stderr)
         return False
-    for line in verify.repair(CAMPAIGN, PROBLEMS) if real else verify.planned_repairs(PROBLEMS):
+    for line in verify.repair(CAMPAIGN, work) if real else verify.planned_repairs(work):
         print(f"glassfit: {line}", file=sys.stderr)
+    for key in booked:
+        # A record is written under a temporary name and renamed: one that exists is complete. Snakemake marks it
+        # incomplete when the job was interrupted after writing it; --rerun-incomplete would then force that one job
+        # and, its output existing, reach none of the jobs after it through their ancient() inputs in this run.
+        if real:
+            workflow.persistence._unmark_incomplete(key)
+        print(f"glassfit: {key}: {'kept' if real else 'a real run keeps it'} (finished before an interruption; Snakemake had marked it incomplete)", file=sys.stderr)
     return real
 
+
+def unbooked_records() -> list[str]:
+    """The sound records Snakemake has marked incomplete (persistence keys: their paths as the rules name them)."""
+    persistence = getattr(workflow, "_persistence", None)
+    if persistence is None:
+        return []
+    keys = {str(f): f for f in verify.record_files(RESULTS)}
+    return sorted(k for k in persistence._filter_incomplete_keys(keys) if verify.sound(keys[k]))
 
 wildcard_constraints:
     iteration=r"\d\d",
