@@ -8,7 +8,7 @@ DEMO_CONFIG ?= config/demo.yaml
 CONFIG ?= config/config.yaml
 WORKDIR ?= .
 
-.PHONY: install profiles link-profiles demo test report bench clean-demo
+.PHONY: install profiles link-profiles demo test lint report bench clean-demo
 
 install: $(STAMP) profiles
 
@@ -27,6 +27,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m glassfit.mpihook
 	touch $(STAMP)
 
 demo: $(STAMP) link-profiles
@@ -35,6 +36,10 @@ demo: $(STAMP) link-profiles
 
 test: $(STAMP) link-profiles
 	$(VENV)/bin/pytest
+
+# The import graph: no cycle, and each layer imports only those below it (the contracts in pyproject.toml).
+lint: $(STAMP)
+	$(VENV)/bin/lint-imports
 
 # The Snakemake HTML report of a campaign (every figure and table of final/, with captions and provenance), for the
 # campaign of CONFIG run in WORKDIR; run it after the campaign has finished.

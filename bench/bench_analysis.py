@@ -19,16 +19,19 @@ if hasattr(os, "sched_setaffinity"):
     os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
 
 import argparse  # noqa: E402
+import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the test structures (tests/analysis_testdata.py)
 
 import numpy as np  # noqa: E402
 
 from glassfit.analysis import run_suite  # noqa: E402
 from glassfit.analysis.core import FrameContext, find_pairs, resolve_settings  # noqa: E402
 from glassfit.analysis.pdf import pair_histogram  # noqa: E402
-from glassfit.analysis.testdata import quick_glass_dump, write_dump  # noqa: E402
+from analysis_testdata import quick_glass_dump, write_dump  # noqa: E402
 from glassfit.trajectory import read_dump  # noqa: E402
 
 ELEMENTS = ["O", "Si", "B", "Na", "Ca"]

@@ -21,7 +21,7 @@ import pytest
 from ase.spacegroup import crystal
 
 from glassfit.analysis import analyse_frames
-from glassfit.analysis.testdata import orthogonal_supercell, write_dump
+from analysis_testdata import orthogonal_supercell, write_dump
 from glassfit.trajectory import Frame, read_dump
 
 

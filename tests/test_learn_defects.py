@@ -6,7 +6,7 @@ import torch
 
 import learn_toy as toy
 from glassfit import config, learn
-from glassfit.learn import data as learn_data, gp
+from glassfit.learn import cost as learn_cost, data as learn_data, gp
 
 torch.set_num_threads(1)
 
@@ -132,7 +132,7 @@ def test_a_set_whose_runs_failed_under_the_limit_only_by_chance_is_not_reported(
         inside = np.trapezoid(np.where(grid <= 0.5, density, 0.0), grid) / np.trapezoid(density, grid)
         return inside / (1 - inside)
 
-    usable = learn_data.usable(data, cfg)
+    usable = learn_cost.usable(data, cfg)
     assert odds_within(9, 18) < 4 < odds_within(1, 18)
     assert not usable[best] and usable[ids[0]]
     assert learn.rank(data, cfg, seed=0).iloc[0]["candidate"] != best

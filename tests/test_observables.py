@@ -11,7 +11,7 @@ from glassfit.analysis import observables
 from glassfit.analysis.measured import MeasuredSet, simulated_t
 from glassfit.analysis.pdf import PDFAccumulator
 from glassfit.analysis.core import FrameContext, resolve_settings
-from glassfit.analysis.testdata import orthogonal_supercell
+from analysis_testdata import orthogonal_supercell
 from glassfit.model import Observable
 from glassfit.trajectory import Frame
 from test_analysis_crystals import ELEMENTS, bpo4, quartz

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from glassfit.analysis.render import B3_RGB, B4_RGB, montage, render_run
-from glassfit.analysis.testdata import quick_glass_dump
+from analysis_testdata import quick_glass_dump
 
 pytestmark = pytest.mark.lammps
 

@@ -1,4 +1,5 @@
-"""Campaign configuration: schema validation (the one place defaults are filled), cross-checks, the typed campaign.
+"""Campaign configuration: the config validated against the schema (glassfit.schema, the one place defaults are filled),
+cross-checked, and built into the typed campaign.
 
 :func:`resolve` turns a config dict into a :class:`glassfit.model.Campaign`, reading every table once. Every
 problem becomes one :class:`ConfigError` whose message names the file and key, e.g.
@@ -12,75 +13,20 @@ import dataclasses
 import math
 from pathlib import Path
 
-import jsonschema
 import pandas as pd
 import yaml
 
 from glassfit import chemistry, lammps, layout, tables
-from glassfit.files import read_yaml, read_yaml_once
+from glassfit.files import read_yaml
 from glassfit.forms import FORMS
 from glassfit.model import (
     FIT_ROLES, MD, ROLES, AnalysisSettings, Campaign, Convergence, Cost, Design, Electrostatics, Glass, LearnSettings, Model,
     Observable, Potential, PriorData, Problem, Proposer, Surrogate, System, Target, Tunable,
 )
-from glassfit.potential import read_parameter_sets, read_species, tunable_name
+from glassfit.potential import read_parameter_sets, read_species, set_owner_of, tunable_name  # noqa: F401  (re-exported)
 from glassfit.protocol import MDSettings, Minimize, Stage
+from glassfit.schema import LEARN_SCHEMA, ROOT, ConfigError, schema, validate  # noqa: F401  (re-exported: config.ConfigError ...)
 from glassfit.tables import TableError
-
-ROOT = Path(__file__).resolve().parents[2]
-SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
-LEARN_SCHEMA = ROOT / "workflow" / "schemas" / "learn.schema.yaml"
-ANALYSIS_SCHEMA = ROOT / "workflow" / "schemas" / "analysis.schema.yaml"
-
-
-class ConfigError(ValueError):
-    """A configuration problem, explained in one line."""
-
-
-def schema() -> dict:
-    """The config schema, with the learn and analysis sections merged in."""
-    main = read_yaml_once(SCHEMA)
-    for name, path in (("learn", LEARN_SCHEMA), ("analysis", ANALYSIS_SCHEMA)):
-        section = read_yaml_once(path)
-        section.pop("$schema", None)
-        section.setdefault("default", {})
-        main["properties"][name] = section
-    return main
-
-
-def _key(path) -> str:
-    out = ""
-    for p in path:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out or "(top level)"
-
-
-def _fill_defaults(validator_class):
-    """A validator that also writes schema defaults into the instance (as Snakemake's validate does)."""
-    validate_properties = validator_class.VALIDATORS["properties"]
-
-    def set_defaults(validator, properties, instance, schema):
-        if isinstance(instance, dict):
-            for name, sub in properties.items():
-                if "default" in sub and name not in instance:
-                    instance[name] = copy.deepcopy(sub["default"])
-        yield from validate_properties(validator, properties, instance, schema)
-
-    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
-
-
-def validate(config: dict, source: str = "config", against: dict | None = None) -> dict:
-    """Check ``config`` against the schema (``against``: a section's) and fill in defaults (in place); returns it."""
-    validator = _fill_defaults(jsonschema.Draft202012Validator)(against or schema())
-    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
-    if errors:
-        e = errors[0]
-        if e.validator == "additionalProperties":
-            extra = sorted(set(e.instance) - set(e.schema.get("properties", {})))
-            raise ConfigError(f"{source}: {_key(list(e.absolute_path) + extra[:1])}: unknown key (allowed: {', '.join(e.schema.get('properties', {}))})")
-        raise ConfigError(f"{source}: {_key(e.absolute_path)}: {e.message}")
-    return config
-
 
 # --- glasses -------------------------------------------------------------------------------------------------------
 
@@ -671,13 +617,6 @@ def _check_fit_glasses(config: dict, glasses: tuple[Glass, ...], fitted: tuple[T
         if g.role in FIT_ROLES and not any(g.value(t.column) is not None for t in own):
             raise ConfigError(f"{path}: glass {g.id!r} has role {g.role} but no measured {' or '.join(t.column for t in own) or 'target'} (named in {source}); "
                               "give one, or make it a validation glass")
-
-
-def set_owner_of(label: str, potential: Potential, others: dict[str, Model]) -> str:
-    """The potential a validated label runs with: '' = the campaign's own, else a name of other_potentials."""
-    if label in ("best", "start") or label in potential.named_sets:
-        return ""
-    return next(name for name, m in others.items() if label in m.potential.named_sets)
 
 
 #: what one line of a LAMMPS dump costs on disk (id type x y z), bytes

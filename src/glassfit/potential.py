@@ -30,7 +30,7 @@ import pandas as pd
 
 from glassfit import layout, pairtable, tables
 from glassfit.forms import COLUMNS, FORMS
-from glassfit.model import Electrostatics, PairTerm, Potential, Species, Tunable
+from glassfit.model import Electrostatics, Model, PairTerm, Potential, Species, Tunable
 
 #: an element symbol as the tables write it
 ELEMENT = re.compile(r"[A-Z][a-z]?")
@@ -332,3 +332,10 @@ def include_file(potential: Potential, pairs: Mapping[str, PairTerm], charge: Ma
         *(f"# {h}" for h in header),
     ]
     return Rendered(comments + rendered.lines, rendered.files)
+
+
+def set_owner_of(label: str, potential: Potential, others: dict[str, Model]) -> str:
+    """The potential a validated label runs with: '' = the campaign's own, else a name of other_potentials."""
+    if label in ("best", "start") or label in potential.named_sets:
+        return ""
+    return next(name for name, m in others.items() if label in m.potential.named_sets)

@@ -26,7 +26,8 @@ import numpy as np
 import pandas as pd
 
 from glassfit.chemistry import axis_label, composition_axis
-from glassfit.config import ConfigError, set_owner_of
+from glassfit.potential import set_owner_of
+from glassfit.schema import ConfigError
 from glassfit.model import Campaign
 
 #: final structure figures drawn per glass (one curve per set), and the analyses each needs

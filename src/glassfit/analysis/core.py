@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import jsonschema
 import numpy as np
 
-from glassfit.config import schema as config_schema
+from glassfit.schema import schema as config_schema
 from glassfit.trajectory import Frame
 
 #: The analysis section of the config schema (workflow/schemas/analysis.schema.yaml): the single source

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .scattering import neutron_lengths_fm, xray_form_factors
+from .radiation import neutron_lengths_fm, xray_form_factors
 
 QUANTITIES = ("S(Q)", "F(Q)", "T(r)", "D(r)")
 RADIATIONS = ("neutron", "xray")

@@ -12,37 +12,15 @@ R_chi proper is in real space (glassfit.analysis.measured), computed on the repl
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
 
-if TYPE_CHECKING:
-    from .measured import MeasuredSet
+from .measured import MeasuredSet, from_dicts
+from .radiation import neutron_lengths_fm, xray_form_factors  # noqa: F401  (re-exported: the tests read them here)
 
 
 #: the settings S(Q) depends on, recorded in scattering.json so that gathering can recompute it at a common r_max
 SQ_SETTINGS = ("q_min_inv_A", "q_max_inv_A", "q_step_inv_A", "lorch", "boron_isotope")
-
-
-def neutron_lengths_fm(elements: list[str], boron_isotope: str = "11B") -> dict[str, float]:
-    """Coherent neutron scattering lengths b_c (fm) from periodictable (Sears 1992 tables)."""
-    import periodictable as pt
-
-    out = {}
-    for e in elements:
-        el = getattr(pt, e)
-        if e == "B" and boron_isotope == "11B":
-            el = el[11]
-        out[e] = float(el.neutron.b_c)
-    return out
-
-
-def xray_form_factors(elements: list[str], q_inv_A: np.ndarray) -> dict[str, np.ndarray]:
-    """Neutral-atom X-ray form factors f(Q) (electrons), Waasmaier–Kirfel via xraydb (argument sinθ/λ = Q/4π)."""
-    import xraydb
-
-    return {e: np.asarray(xraydb.f0(e, q_inv_A / (4 * np.pi)), float) for e in elements}
 
 
 def lorch(x: np.ndarray, x_max: float) -> np.ndarray:
@@ -85,8 +63,6 @@ def total_pdf(q: np.ndarray, s: np.ndarray, r: np.ndarray, use_lorch: bool) -> n
 
 def structure_factors(pdf_result: dict, settings: dict, r_max: float | None = None) -> dict:
     """Neutron and X-ray S(Q) (with partials) and total G(r) from a :class:`PDFAccumulator` result, g(r) cut at ``r_max``."""
-    from .measured import from_dicts
-
     table, meta = pdf_result["table"], dict(pdf_result["meta"])
     if r_max is not None:
         table, meta["r_max_A"] = table[table["r_A"] < r_max], float(r_max)

@@ -15,6 +15,7 @@ import pandas as pd
 
 from glassfit.model import LearningProblem
 
+from .data import candidates, failures_within_limit
 from .settings import modelled_glasses, param_names
 
 
@@ -57,7 +58,6 @@ def new_sets(n: int, problem: LearningProblem) -> pd.DataFrame:
 def contenders(ranking: pd.DataFrame, dataset: pd.DataFrame, problem: LearningProblem) -> list[str]:
     """Screened sets to top up this iteration (at most learn.cost.topups), best posterior-mean objective first: those that
     beat the best fully run usable set, whose failures are within the limit (data.failures_within_limit)."""
-    from .data import failures_within_limit
 
     if not screening(problem) or problem.learn.cost.topups == 0 or ranking.empty:
         return []
@@ -73,7 +73,6 @@ def contenders(ranking: pd.DataFrame, dataset: pd.DataFrame, problem: LearningPr
 def confirmation(there: str, topups: list[str], dataset: pd.DataFrame, problem: LearningProblem) -> list[str]:
     """The sets to top up, with ``there`` (the evaluated set at the posterior's best point) if it is a screened set
     whose failures are within the limit (data.failures_within_limit; screen mode; topups unchanged otherwise)."""
-    from .data import failures_within_limit
 
     if not screening(problem) or there in topups:
         return topups
@@ -83,7 +82,6 @@ def confirmation(there: str, topups: list[str], dataset: pd.DataFrame, problem: 
 
 def topup_rows(ids: list[str], dataset: pd.DataFrame, problem: LearningProblem) -> pd.DataFrame:
     """Rows of the sets to top up: their parameters, topup_of = their id, and the full replica count on every modelled glass."""
-    from .data import candidates
 
     params = candidates(dataset, problem).loc[ids, param_names(problem)].reset_index(drop=True)
     return pd.concat([params, pd.DataFrame({column(g): [problem.replicas] * len(ids) for g in modelled_glasses(problem)}, dtype=int),
@@ -104,3 +102,17 @@ def runs_in_reserve(problem: LearningProblem) -> int:
 def runs_per_topup(problem: LearningProblem) -> int:
     """MD runs a top-up costs at most: the replicas a screened set lacks on every modelled glass."""
     return len(modelled_glasses(problem)) * max(problem.replicas - problem.learn.cost.screen_replicas, 0)
+
+
+def usable(dataset: pd.DataFrame, problem: LearningProblem) -> pd.Series:
+    """Candidates a recommendation may name: a value on every modelled glass, failures within the limit, and (learn.cost
+    mode screen) the full replica count."""
+    data = dataset.assign(candidate=dataset["candidate"].astype(str), glass=dataset["glass"].astype(str))
+    glasses = modelled_glasses(problem)
+    has = data[data["glass"].isin(glasses) & (data["n_ok"].fillna(0) > 0)].groupby("candidate")["glass"].nunique()
+    ids = candidates(dataset, problem).index
+    complete = has.reindex(ids).fillna(0) >= len(glasses)
+    usable = complete & failures_within_limit(dataset, problem, ids)
+    if screening(problem):  # a screened set is reported only once topped up to the full replica count
+        usable &= full(dataset, problem, ids)
+    return usable

@@ -14,7 +14,6 @@ import pandas as pd
 
 from glassfit.model import LearningProblem, Target
 
-from . import cost
 from .objective import fit_targets
 from .prior import SAME, fidelities
 from .settings import modelled_glasses, mol_fractions, normalise, oxides, param_names
@@ -127,17 +126,3 @@ def failures_within_limit(dataset: pd.DataFrame, problem: LearningProblem, ids: 
     failed, ok = counts["failed"].to_numpy(dtype=float), (counts["runs"] - counts["failed"]).to_numpy(dtype=float)
     within = betainc(failed + 0.5, ok + 0.5, problem.learn.proposer.max_failure_fraction)
     return pd.Series(within >= WITHIN_PROBABILITY, index=ids)
-
-
-def usable(dataset: pd.DataFrame, problem: LearningProblem) -> pd.Series:
-    """Candidates a recommendation may name: a value on every modelled glass, failures within the limit, and (learn.cost
-    mode screen) the full replica count."""
-    data = dataset.assign(candidate=dataset["candidate"].astype(str), glass=dataset["glass"].astype(str))
-    glasses = modelled_glasses(problem)
-    has = data[data["glass"].isin(glasses) & (data["n_ok"].fillna(0) > 0)].groupby("candidate")["glass"].nunique()
-    ids = candidates(dataset, problem).index
-    complete = has.reindex(ids).fillna(0) >= len(glasses)
-    usable = complete & failures_within_limit(dataset, problem, ids)
-    if cost.screening(problem):  # a screened set is reported only once topped up to the full replica count
-        usable &= cost.full(dataset, problem, ids)
-    return usable

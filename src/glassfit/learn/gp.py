@@ -38,7 +38,7 @@ from scipy import stats
 
 from glassfit.model import LearningProblem
 
-from . import data, prior
+from . import cost, data, prior
 from .objective import fit_targets, inert_terms, pareto_targets, term_column
 from .settings import normalise
 
@@ -154,7 +154,7 @@ class Models:
     failure: bool  # whether the last model output is the failed-run fraction
     max_failure: float
     X_baseline: torch.Tensor  # every evaluated candidate, in the unit box
-    usable: np.ndarray  # per row of X_baseline: a value on every modelled glass and failures within the limit (data.usable)
+    usable: np.ndarray  # per row of X_baseline: a value on every modelled glass and failures within the limit (cost.usable)
 
     def modelled_terms(self, samples: torch.Tensor) -> dict[str, torch.Tensor]:
         """Objective term of every target on the modelled glasses, summed over them: samples (..., q, outputs) -> (..., q)."""
@@ -233,7 +233,7 @@ def build(dataset: pd.DataFrame, problem: LearningProblem, seed: int) -> Models:
         models.append(failure_gp)
     return Models(model=ModelList(*models), observed=observed, fit=fit, inert=inert,
                   failure=failure_gp is not None, max_failure=problem.learn.proposer.max_failure_fraction, X_baseline=X,
-                  usable=data.usable(dataset, problem).to_numpy(dtype=bool))
+                  usable=cost.usable(dataset, problem).to_numpy(dtype=bool))
 
 
 def failure_model(dataset: pd.DataFrame, problem: LearningProblem) -> SingleTaskGP | None:

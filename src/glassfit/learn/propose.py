@@ -149,7 +149,7 @@ def _mlp_propose(dataset: pd.DataFrame, problem: LearningProblem, k: int, seed: 
     rng = np.random.default_rng(seed)
     starts = [rng.uniform(0, 1, d) for _ in range(cfg.restarts)]
     observed_mean = member_objectives(surrogate, existing, problem, constant).mean(axis=0)
-    usable = data.usable(dataset, problem).to_numpy()
+    usable = cost.usable(dataset, problem).to_numpy()
     best = float(observed_mean[usable].min() if usable.any() else observed_mean.min())
     starts[0] = existing[int(np.argmin(np.where(usable, observed_mean, np.inf)))]
     min_distance = cfg.min_distance
@@ -317,7 +317,7 @@ def rank(dataset: pd.DataFrame, problem: LearningProblem, seed: int, *, surrogat
     terms, _ = (engine or Engine(dataset, problem, seed, surrogate)).predict(unit)
     terms.index = cands.index
     observed = best_observed(dataset, problem).set_index("candidate")
-    table = observed.join(terms).assign(usable=data.usable(dataset, problem))
+    table = observed.join(terms).assign(usable=cost.usable(dataset, problem))
     table = table.sort_values(["usable", "predicted_objective"], ascending=[False, True], kind="stable")
     front = [c for c in ["iteration", *param_names(problem), *terms.columns, "objective", "usable"] if c in table.columns]
     table = table[front + [c for c in table.columns if c not in front]]
