@@ -336,6 +336,6 @@ def include_file(potential: Potential, pairs: Mapping[str, PairTerm], charge: Ma
 
 def set_owner_of(label: str, potential: Potential, others: dict[str, Model]) -> str:
     """The potential a validated label runs with: '' = the campaign's own, else a name of other_potentials."""
-    if label in ("best", "start") or label in potential.named_sets:
+    if label in RESERVED_SETS or label in potential.named_sets:
         return ""
     return next(name for name, m in others.items() if label in m.potential.named_sets)

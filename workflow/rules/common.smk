@@ -92,6 +92,7 @@ def unbooked_records() -> list[str]:
     keys = {str(f): f for f in verify.record_files(RESULTS)}
     return sorted(k for k in persistence._filter_incomplete_keys(keys) if verify.sound(keys[k]))
 
+
 wildcard_constraints:
     iteration=r"\d\d",
     candidate=r"i\d\dc\d\d",

@@ -58,7 +58,6 @@ def new_sets(n: int, problem: LearningProblem) -> pd.DataFrame:
 def contenders(ranking: pd.DataFrame, dataset: pd.DataFrame, problem: LearningProblem) -> list[str]:
     """Screened sets to top up this iteration (at most learn.cost.topups), best posterior-mean objective first: those that
     beat the best fully run usable set, whose failures are within the limit (data.failures_within_limit)."""
-
     if not screening(problem) or problem.learn.cost.topups == 0 or ranking.empty:
         return []
     table = ranking.set_index(ranking["candidate"].astype(str))
@@ -73,7 +72,6 @@ def contenders(ranking: pd.DataFrame, dataset: pd.DataFrame, problem: LearningPr
 def confirmation(there: str, topups: list[str], dataset: pd.DataFrame, problem: LearningProblem) -> list[str]:
     """The sets to top up, with ``there`` (the evaluated set at the posterior's best point) if it is a screened set
     whose failures are within the limit (data.failures_within_limit; screen mode; topups unchanged otherwise)."""
-
     if not screening(problem) or there in topups:
         return topups
     one = pd.Index([there])
@@ -82,7 +80,6 @@ def confirmation(there: str, topups: list[str], dataset: pd.DataFrame, problem: 
 
 def topup_rows(ids: list[str], dataset: pd.DataFrame, problem: LearningProblem) -> pd.DataFrame:
     """Rows of the sets to top up: their parameters, topup_of = their id, and the full replica count on every modelled glass."""
-
     params = candidates(dataset, problem).loc[ids, param_names(problem)].reset_index(drop=True)
     return pd.concat([params, pd.DataFrame({column(g): [problem.replicas] * len(ids) for g in modelled_glasses(problem)}, dtype=int),
                       pd.DataFrame({"topup_of": ids})], axis=1)
